@@ -1,0 +1,50 @@
+"""The one exception base of wirewatch, and its hierarchy.
+
+    WirewatchError                 anything wirewatch raises on purpose
+    ├── ConfigError                a config file, key or value is wrong (names file, key, problem)
+    │   └── TopicRuleError         a topic rule is invalid (names topic, rule, problem)
+    ├── ExtractionError            a page holds no extractable article (carries the reason)
+    ├── FeedError                  a feed or sitemap could not be parsed
+    └── CrawlError                 a crawl could not run at all
+
+`storage` imports nothing from the other packages, so it keeps its own
+`storage.errors.StorageError`; the CLI translates both into a one-line error.
+Errors are translated at the edges (`DropItem` in pipelines, a clean CLI message);
+everywhere else they are chained with ``raise ... from err``.
+"""
+
+from __future__ import annotations
+
+
+class WirewatchError(Exception):
+    """Base class of every error wirewatch raises on purpose."""
+
+
+class ConfigError(WirewatchError):
+    """A configuration file, key or value is invalid."""
+
+
+class TopicRuleError(ConfigError):
+    """A topic rule is invalid; the message names the topic, the rule and the problem."""
+
+    def __init__(self, topic: str, rule: str, problem: str) -> None:
+        self.topic = topic
+        self.rule = rule
+        self.problem = problem
+        super().__init__(f"topic {topic!r}, rule {rule!r}: {problem}")
+
+
+class ExtractionError(WirewatchError):
+    """A fetched page holds no extractable article; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class FeedError(WirewatchError):
+    """A feed or sitemap could not be parsed."""
+
+
+class CrawlError(WirewatchError):
+    """A crawl could not run at all."""
