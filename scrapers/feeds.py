@@ -1,0 +1,326 @@
+"""Parse RSS/Atom/RDF feeds and (Google News) sitemaps into plain, typed entries.
+
+Pure functions over bytes: the spiders hand in a response body and its URL and get back
+``FeedEntry`` values with absolute http(s) links and timezone-aware UTC dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import gzip
+import html
+import io
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from lxml import etree
+
+from scrapers.urls import canonicalize_url
+from wirewatch.errors import FeedError
+
+MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
+"""Largest body a gzip-compressed feed or sitemap may expand to."""
+
+_WS_RE = re.compile(r"\s+")
+_TAG_RE = re.compile(r"<[^>]*>")
+_LANG_RE = re.compile(r"[a-z]{2,3}")
+_YEAR_MONTH_RE = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?")
+_UTC_SUFFIX_RE = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
+_RFC822_RE = re.compile(
+    r"""(?:[^\W\d_]+\.?,?\s+)?                                  # weekday, any language
+    (?:(?P<day1>\d{1,2})\s+(?P<mon1>[^\W\d_]+)\.?               # 16 Nov
+      |(?P<mon2>[^\W\d_]+)\.?\s+(?P<day2>\d{1,2}),?)            # Nov 16
+    \s+(?P<year>\d{4}|\d{2})
+    (?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?
+       \s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?
+    \s*(?P<tz>[+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?
+    \s*(?:\([^)]*\))?$""",
+    re.VERBOSE,
+)
+# English plus the month abbreviations of the Latin-script and Russian feeds we read.
+_MONTHS4 = {"juin": 6, "juil": 7}
+_MONTHS3 = {
+    **{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8},
+    **{"sep": 9, "oct": 10, "nov": 11, "dec": 12},
+    **{"fev": 2, "fév": 2, "abr": 4, "avr": 4, "mai": 5, "mag": 5, "giu": 6, "lug": 7},
+    **{"ago": 8, "aoû": 8, "set": 9, "out": 10, "ott": 10, "okt": 10, "dez": 12, "dic": 12},
+    **{"ene": 1, "gen": 1, "mär": 3, "mrz": 3, "déc": 12},
+    **{"янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7},
+    **{"авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12},
+}
+_ZONES = {"ut": 0, "utc": 0, "gmt": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5}
+_ZONES |= {"mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "cet": 1, "cest": 2, "eet": 2}
+_ZONES |= {"eest": 3, "msk": 3, "jst": 9, "kst": 9}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One article link found in a feed or sitemap, with what the feed says about it."""
+
+    url: str
+    title: str | None
+    published: datetime | None
+    updated: datetime | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapResult:
+    """What a sitemap holds: article entries (urlset) or child sitemap URLs (index)."""
+
+    entries: list[FeedEntry]
+    sitemaps: list[str]
+
+
+def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> list[FeedEntry]:
+    """Parse an RSS 0.9x/2.0, Atom 1.0 or RDF feed body into entries, in feed order.
+
+    Links are made absolute against ``base_url``; entries without an http(s) link are skipped
+    and entries whose canonical URL was already seen are dropped. Raises ``FeedError`` when
+    the body is not a feed at all.
+    """
+    data = _maybe_gunzip(body)
+    if not data.strip():
+        raise FeedError("not a feed: empty body")
+    headers = {"content-location": base_url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(
+        data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    if not parsed.entries and not parsed.get("version"):
+        raise FeedError(f"not a feed: {_bozo_reason(parsed)}")
+    feed_language = _norm_language(parsed.feed.get("language"))
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for item in parsed.entries:
+        url = _absolute_http_url(item.get("link"), base_url)
+        if url is None or (key := canonicalize_url(url)) in seen:
+            continue
+        seen.add(key)
+        updated = _feed_date(item, "updated")
+        # RSS 1.0 carries only dc:date, which feedparser reports as "updated".
+        published = _feed_date(item, "published") or updated
+        language = _norm_language(item.get("language")) or feed_language
+        entries.append(FeedEntry(url, _feed_title(item), published, updated, language))
+    return entries
+
+
+def parse_sitemap(body: bytes, base_url: str) -> SitemapResult:
+    """Parse a sitemap (``urlset``, Google News included) or a sitemap index, gzipped or not.
+
+    Raises ``FeedError`` when the body is neither, or when it is gzip that expands beyond
+    ``MAX_DECOMPRESSED_BYTES``.
+    """
+    root = _parse_xml(_maybe_gunzip(body))
+    kind = _local_name(root)
+    if kind == "urlset":
+        return SitemapResult(entries=_urlset_entries(root, base_url), sitemaps=[])
+    if kind == "sitemapindex":
+        return SitemapResult(entries=[], sitemaps=_index_sitemaps(root, base_url))
+    raise FeedError(f"not a sitemap: root element is <{kind or '?'}>")
+
+
+def parse_datetime_loose(text: str) -> datetime | None:
+    """Parse a feed or sitemap date (ISO 8601, W3C, RFC 822 and its local variants) to UTC.
+
+    Naive values and unknown zone names are taken as UTC; returns None when unparseable.
+    """
+    value = _WS_RE.sub(" ", text).strip()
+    if not value:
+        return None
+    parsed = _parse_iso(value) or _parse_rfc822(value)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed out of range by its offset
+        return None
+
+
+def _maybe_gunzip(body: bytes) -> bytes:
+    if body[:2] != b"\x1f\x8b":
+        return body
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            data = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise FeedError(f"broken gzip body: {err}") from err
+    if len(data) > MAX_DECOMPRESSED_BYTES:
+        raise FeedError(f"gzip body expands beyond {MAX_DECOMPRESSED_BYTES} bytes")
+    return data
+
+
+def _bozo_reason(parsed: Any) -> str:
+    reason = str(parsed.get("bozo_exception") or "").strip()
+    return reason.splitlines()[0] if reason else "no feed elements found"
+
+
+def _absolute_http_url(link: object, base_url: str) -> str | None:
+    if not isinstance(link, str) or not link.strip():
+        return None
+    url = urljoin(base_url, link.strip())
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def _feed_title(item: Any) -> str | None:
+    title = item.get("title")
+    if not isinstance(title, str):
+        return None
+    detail = item.get("title_detail") or {}
+    if "html" in str(detail.get("type", "")):
+        title = html.unescape(_TAG_RE.sub(" ", title))
+    return _WS_RE.sub(" ", title).strip() or None
+
+
+def _feed_date(item: Any, key: str) -> datetime | None:
+    # dict.get: FeedParserDict maps a missing "updated" to "published", with a warning.
+    raw = dict.get(item, key)
+    if isinstance(raw, str) and (own := parse_datetime_loose(raw)) is not None:
+        return own
+    struct = dict.get(item, f"{key}_parsed")
+    if isinstance(struct, time.struct_time):
+        # feedparser's struct_time is already UTC: timegm, never mktime.
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    return None
+
+
+def _norm_language(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    return primary if _LANG_RE.fullmatch(primary) else None
+
+
+def _parse_iso(value: str) -> datetime | None:
+    if match := _YEAR_MONTH_RE.fullmatch(value):
+        return datetime(int(match["year"]), int(match["month"] or 1), 1)
+    stripped = _UTC_SUFFIX_RE.sub("", value)
+    try:
+        parsed = datetime.fromisoformat(stripped)
+    except ValueError:
+        return None
+    if stripped != value and parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _parse_rfc822(value: str) -> datetime | None:
+    match = _RFC822_RE.fullmatch(value)
+    if match is None:
+        return None
+    month = _month_number(match["mon1"] or match["mon2"])
+    if month is None:
+        return None
+    year = int(match["year"])
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    hour = int(match["hour"] or 0)
+    if match["ampm"]:
+        hour = hour % 12 + (12 if match["ampm"][0] in "Pp" else 0)
+    day = int(match["day1"] or match["day2"])
+    minute, second = int(match["minute"] or 0), int(match["second"] or 0)
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=_zone(match["tz"]))
+    except ValueError:
+        return None
+
+
+def _month_number(token: str) -> int | None:
+    name = token.lower()
+    return _MONTHS4.get(name[:4]) or _MONTHS3.get(name[:3])
+
+
+def _zone(token: str | None) -> timezone:
+    if not token:
+        return UTC
+    if token[0] in "+-":
+        digits = token[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return timezone(-offset if token[0] == "-" else offset)
+    return timezone(timedelta(hours=_ZONES.get(token.lower(), 0)))
+
+
+def _parse_xml(data: bytes) -> Any:
+    if not data.strip():
+        raise FeedError("not a sitemap: empty body")
+    # No entity expansion, no network, no DTD, no huge trees: XXE and bombs stay inert.
+    safe = {"resolve_entities": False, "no_network": True, "huge_tree": False, "load_dtd": False}
+    parser = etree.XMLParser(recover=True, remove_comments=True, remove_pis=True, **safe)
+    try:
+        root = etree.fromstring(data.lstrip(), parser)
+    except etree.XMLSyntaxError as err:
+        raise FeedError(f"not a sitemap: {err}") from err
+    if root is None:
+        raise FeedError("not a sitemap: no XML element found")
+    return root
+
+
+def _local_name(element: Any) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return str(tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower())
+
+
+def _children(element: Any, name: str) -> list[Any]:
+    return [child for child in element if _local_name(child) == name]
+
+
+def _child_text(element: Any, name: str) -> str | None:
+    for child in _children(element, name):
+        text = _WS_RE.sub(" ", "".join(child.itertext())).strip()
+        if text:
+            return text
+    return None
+
+
+def _child_date(element: Any, name: str) -> datetime | None:
+    text = _child_text(element, name)
+    return parse_datetime_loose(text) if text else None
+
+
+def _urlset_entries(root: Any, base_url: str) -> list[FeedEntry]:
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for node in _children(root, "url"):
+        url = _absolute_http_url(_child_text(node, "loc"), base_url)
+        if url is None or (key := canonicalize_url(url)) in seen:
+            continue
+        seen.add(key)
+        title, published, language = _news_fields(node)
+        updated = _child_date(node, "lastmod")
+        entries.append(FeedEntry(url, title, published, updated, language))
+    return entries
+
+
+def _news_fields(node: Any) -> tuple[str | None, datetime | None, str | None]:
+    """Title, publication date and language of a Google News ``<news:news>`` block."""
+    for news in _children(node, "news"):
+        language = None
+        for publication in _children(news, "publication"):
+            language = language or _norm_language(_child_text(publication, "language"))
+        return _child_text(news, "title"), _child_date(news, "publication_date"), language
+    return None, None, None
+
+
+def _index_sitemaps(root: Any, base_url: str) -> list[str]:
+    urls: list[str] = []
+    for node in _children(root, "sitemap"):
+        url = _absolute_http_url(_child_text(node, "loc"), base_url)
+        if url is not None and url not in urls:
+            urls.append(url)
+    return urls
