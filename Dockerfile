@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# wirewatch: multi-stage build. The builder makes wheels (lxml, psycopg and pyahocorasick
+# ship manylinux wheels, so no compiler is needed); the runtime image installs only them.
+
+FROM python:3.11-slim-bookworm AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY wirewatch ./wirewatch
+COPY scrapers ./scrapers
+COPY pipelines ./pipelines
+COPY storage ./storage
+COPY scheduler ./scheduler
+COPY reports ./reports
+RUN pip wheel --wheel-dir /wheels ".[postgres]"
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    WIREWATCH_DATA_DIR=/data
+RUN groupadd --system --gid 10001 wirewatch \
+ && useradd --system --uid 10001 --gid wirewatch --home-dir /data --shell /usr/sbin/nologin wirewatch \
+ && mkdir -p /data && chown wirewatch:wirewatch /data
+COPY --from=builder /wheels /wheels
+RUN pip install --no-index --find-links=/wheels "wirewatch[postgres]" && rm -rf /wheels
+COPY --chmod=0755 docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+USER wirewatch
+WORKDIR /data
+VOLUME ["/data"]
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["run"]

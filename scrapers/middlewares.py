@@ -1,0 +1,78 @@
+"""Downloader middlewares: retries that back off instead of hammering a struggling site."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks us to wait (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter for retry number ``attempt`` (1-based)."""
+    rng = rng or random.Random()  # noqa: S311 - jitter, not security
+    return rng.uniform(0, min(cap, base * 2 ** max(0, attempt - 1)))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry middleware, plus a wait before each retry and respect for Retry-After."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("WIREWATCH_RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("WIREWATCH_RETRY_BACKOFF_MAX", 60.0)
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        """Retry like Scrapy does, waiting first (Retry-After when the server sent one)."""
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            header = response.headers.get(b"Retry-After")
+            asked = retry_after_seconds(header.decode("latin-1") if header else None)
+            await self._wait(result, asked)
+        return result
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        """Retry transient network errors after a backoff wait."""
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._wait(result, None)
+        return result
+
+    async def _wait(self, retry: Request, asked: float | None) -> None:
+        attempt = int(retry.meta.get("retry_times", 1))
+        delay = (
+            min(self.cap, asked)
+            if asked is not None
+            else backoff_delay(attempt, self.base, self.cap)
+        )
+        if delay > 0:
+            logger.debug("waiting %.1fs before retry %d of %s", delay, attempt, retry.url)
+            await asyncio.sleep(delay)

@@ -1,0 +1,45 @@
+"""Scrapy settings shared by every wirewatch crawl.
+
+`wirewatch crawl` starts from these and overrides what the user's config decides
+(user agent, limits, per-source delays, database). `scrapy crawl wire` run from the
+repository root gets the same through the add-on, which loads wirewatch's config.
+"""
+
+BOT_NAME = "wirewatch"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+ADDONS = {"wirewatch.scrapy_addon.WirewatchAddon": 0}
+
+USER_AGENT = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news-wire monitor)"
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapers.middlewares.BackoffRetryMiddleware": 550,
+}
+WIREWATCH_RETRY_BACKOFF_BASE = 1.0
+WIREWATCH_RETRY_BACKOFF_MAX = 60.0
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.store.StorePipeline": 800,
+}
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0

@@ -1,0 +1,5 @@
+"""`python -m wirewatch` is the same as the `wirewatch` command."""
+
+from wirewatch.cli import main
+
+main()

@@ -1,0 +1,330 @@
+"""The `wirewatch` command line: crawl, query, report, run, db, config.
+
+Every command reads the configuration once (``--config`` before the subcommand, then
+``$WIREWATCH_CONFIG``, then ``./wirewatch.toml``, then built-in defaults) and exits with
+a one-line error and no traceback on bad input: 2 for a configuration or usage error,
+1 for anything else that went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from storage.errors import StorageError
+from wirewatch.config import Config, load_config
+from wirewatch.errors import ConfigError, WirewatchError
+from wirewatch.logs import setup_logging
+from wirewatch.output import FORMATS, render
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+QUERY_COLUMNS = ("published", "source", "language", "topics", "title", "url", "snippet")
+JSON_COLUMNS = (
+    "url",
+    "title",
+    "source",
+    "published",
+    "language",
+    "topics",
+    "snippet",
+    "author",
+    "score",
+)
+
+
+class State:
+    """What the global options decided, shared by the subcommands."""
+
+    def __init__(self, config_path: str | None, log_format: str, verbose: bool) -> None:
+        self.config_path = config_path
+        self.log_format = log_format
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        """The validated configuration, loaded on first use."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            setup_logging(self._config.log_level, self.log_format, self.verbose)
+        return self._config
+
+
+@contextmanager
+def errors_as_messages() -> Iterator[None]:
+    """Turn wirewatch's own errors into one line on stderr and an exit code."""
+    try:
+        yield
+    except ConfigError as err:
+        click.echo(f"wirewatch: error: {err}", err=True)
+        sys.exit(2)
+    except (WirewatchError, StorageError) as err:
+        click.echo(f"wirewatch: error: {err}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $WIREWATCH_CONFIG, then ./wirewatch.toml).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log line format on stderr.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Also show Scrapy's own log lines.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: bool) -> None:
+    """wirewatch: watch news wires and report what was written about your topics."""
+    ctx.obj = State(config_path, log_format, verbose)
+
+
+def _state() -> State:
+    return click.get_current_context().find_object(State)  # type: ignore[return-value]
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+def crawl(sources: tuple[str, ...]) -> None:
+    """Crawl the configured sources once, now, and print a per-source summary."""
+    from wirewatch.crawl import run_crawl
+
+    with errors_as_messages():
+        summary = run_crawl(_state().config, list(sources) or None)
+    rows = [
+        {
+            "source": c.source,
+            "fetched": c.fetched,
+            "new": c.new,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+            "flagged": c.flagged,
+            "failed": c.failed,
+        }
+        for c in summary.counts
+    ]
+    click.echo(
+        render(
+            rows, "table", ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
+        ),
+        nl=False,
+    )
+    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
+    if summary.nothing_crawled:
+        click.echo("wirewatch: error: nothing could be crawled", err=True)
+        sys.exit(1)
+
+
+def parse_when(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """A date (its start in ``tz``; the next day's start if ``end_of_day``) or a datetime."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
+        return start.astimezone(UTC)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date or ISO 8601 datetime: {value!r}") from None
+    return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(UTC)
+
+
+@cli.command()
+@click.option("--topic", "topics", multiple=True, help="Only articles flagged for this topic.")
+@click.option("--source", "sources", multiple=True, help="Only articles from this source.")
+@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601 datetime).")
+@click.option("--until", help="Published before; a date includes that whole day.")
+@click.option("--lang", "languages", multiple=True, help="Only this language (en, ru, ja...).")
+@click.option("--search", help="Full-text search over title and text.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def query(
+    topics: tuple[str, ...],
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    languages: tuple[str, ...],
+    search: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Search the collected articles. Dates are in the report time zone unless they carry one."""
+    from storage.queries import ArticleFilter, find_articles
+
+    with errors_as_messages():
+        config = _state().config
+        _check_topics(config, topics)
+        tz = ZoneInfo(config.report.timezone)
+        flt = ArticleFilter(
+            topics=topics,
+            sources=sources,
+            languages=languages,
+            search=search,
+            limit=limit,
+            since=parse_when(since, tz) if since else None,
+            until=parse_when(until, tz, end_of_day=True) if until else None,
+        )
+        with _session(config) as session:
+            rows = [_article_dict(r) for r in find_articles(session, flt)]
+    columns = QUERY_COLUMNS if fmt == "table" else JSON_COLUMNS
+    click.echo(render(rows, fmt, columns), nl=False)
+
+
+def _check_topics(config: Config, topics: tuple[str, ...]) -> None:
+    unknown = [t for t in topics if t not in config.topics]
+    if unknown:
+        known = ", ".join(sorted(config.topics)) or "none"
+        raise ConfigError(f"unknown topic {unknown[0]!r} (configured: {known})")
+
+
+def _article_dict(row: Any) -> dict[str, Any]:
+    return {
+        "url": row.url,
+        "title": row.title,
+        "source": row.source,
+        "published": row.published.astimezone(UTC) if row.published else None,
+        "language": row.language,
+        "topics": list(row.topics),
+        "snippet": row.snippet,
+        "author": row.author,
+        "score": row.score,
+    }
+
+
+@contextmanager
+def _session(config: Config) -> Iterator[Any]:
+    from storage.db import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+
+    engine = make_engine(config.database_url)
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+@click.option(
+    "--date", "day", help="The day to report (YYYY-MM-DD, report time zone); default: yesterday."
+)
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def report(day: str | None, topics: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """The keyword-match report of one day: per topic, the matched articles."""
+    from reports.daily import build_report, render_report
+
+    with errors_as_messages():
+        config = _state().config
+        _check_topics(config, topics)
+        tz = ZoneInfo(config.report.timezone)
+        try:
+            the_day = date.fromisoformat(day) if day else datetime.now(tz).date() - timedelta(1)
+        except ValueError:
+            raise ConfigError(f"--date: not a date (YYYY-MM-DD): {day!r}") from None
+        with _session(config) as session:
+            data = build_report(
+                session, the_day, config.report.timezone, list(topics) or sorted(config.topics)
+            )
+        text = render_report(data, fmt)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+def run() -> None:
+    """Run the service: crawl each source on its interval, make the daily report."""
+    from scheduler.service import Service
+
+    with errors_as_messages():
+        config = _state().config
+        service = Service(config, config_path=_state().config_path)
+    sys.exit(service.run())
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands (Alembic owns the schema)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database schema to the latest version."""
+    from storage.db import make_engine
+    from storage.migrate import current, upgrade
+
+    with errors_as_messages():
+        engine = make_engine(_state().config.database_url)
+        try:
+            upgrade(engine)
+            click.echo(f"database at revision {current(engine)}")
+        finally:
+            engine.dispose()
+
+
+@db.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    from storage.db import make_engine
+    from storage.migrate import check, upgrade
+
+    with errors_as_messages():
+        engine = make_engine(_state().config.database_url)
+        try:
+            upgrade(engine)
+            check(engine)
+            click.echo("models and migrations agree")
+        finally:
+            engine.dispose()
+
+
+@cli.command("config")
+def config_cmd() -> None:
+    """Validate the configuration and show what it resolves to."""
+    with errors_as_messages():
+        config = _state().config
+    from sqlalchemy.engine import make_url
+
+    click.echo(f"config file: {config.path or '(built-in defaults)'}")
+    click.echo(f"data dir:    {config.data_dir}")
+    click.echo(f"database:    {make_url(config.database_url).render_as_string(hide_password=True)}")
+    click.echo(f"topics:      {', '.join(sorted(config.topics))}")
+    enabled = [s.name for s in config.sources if s.enabled]
+    click.echo(f"sources:     {len(enabled)} enabled: {', '.join(enabled)}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="wirewatch")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
