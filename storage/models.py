@@ -1,0 +1,221 @@
+"""The database schema as typed SQLAlchemy models; Alembic migrations are generated against it.
+
+Full-text search lives outside these models because it differs per database: the SQLite
+FTS5 table ``articles_fts`` (with its triggers) and the PostgreSQL generated column
+``articles.search_vector`` (with its GIN index) are created by the migrations only, and
+``storage/migrations/env.py`` hides them from autogenerate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names, so migrations (SQLite batch mode included) can address them."""
+
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+"""The states a crawl run can be in."""
+
+FTS_TABLE = "articles_fts"
+"""SQLite FTS5 table over articles.title/text (migration-only, see module docstring)."""
+
+SEARCH_VECTOR_COLUMN = "search_vector"
+"""PostgreSQL tsvector column of articles (migration-only, see module docstring)."""
+
+SEARCH_VECTOR_INDEX = "ix_articles_search_vector"
+"""PostgreSQL GIN index on the search vector (migration-only)."""
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned as an aware UTC datetime (SQLite too)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Reject naive datetimes, convert to UTC (naive UTC on SQLite, which has no zone)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return aware UTC whatever the database hands back."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """A configured news wire; articles and polling state hang off it."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl: when it ran, how it ended, and why it failed if it did."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('running', 'ok', 'partial', 'failed', 'interrupted')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlRunSource(Base):
+    """Per-source tallies of one crawl run."""
+
+    __tablename__ = "crawl_run_sources"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Article(Base):
+    """The current version of one article, keyed by its canonical URL."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_source_id_published_at", "source_id", "published_at"),
+        Index("ix_articles_language", "language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_origin: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))
+    sitename: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL")
+    )
+
+
+class ArticleVersion(Base):
+    """Every version of an article, the first included, with when it was seen."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+
+
+class TopicMatch(Base):
+    """Why the current version of an article belongs to a topic."""
+
+    __tablename__ = "topic_matches"
+    __table_args__ = (
+        UniqueConstraint("article_id", "topic"),
+        Index("ix_topic_matches_topic_article_id", "topic", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[dict[str, int]] = mapped_column(JSONType)
+    hits: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    snippet: Mapped[str] = mapped_column(Text)
+    snippet_hits: Mapped[list[list[int]]] = mapped_column(JSONType)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FetchFailure(Base):
+    """A page, feed or sitemap that could not be fetched or extracted, and why."""
+
+    __tablename__ = "fetch_failures"
+    __table_args__ = (
+        Index("ix_fetch_failures_occurred_at", "occurred_at"),
+        Index("ix_fetch_failures_source_occurred_at", "source", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
