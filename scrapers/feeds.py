@@ -84,7 +84,7 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
 
     Links are made absolute against ``base_url``; entries without an http(s) link are skipped
     and entries whose canonical URL was already seen are dropped. Raises ``FeedError`` when
-    the body is not a feed at all.
+    the body is not a feed at all, or is malformed and yields no entry.
     """
     data = _maybe_gunzip(body)
     if not data.strip():
@@ -97,6 +97,8 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
     )
     if not parsed.entries and not parsed.get("version"):
         raise FeedError(f"not a feed: {_bozo_reason(parsed)}")
+    if not parsed.entries and parsed.get("bozo"):
+        raise FeedError(f"malformed feed with no entries: {_bozo_reason(parsed)}")
     feed_language = _norm_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
     seen: set[str] = set()

@@ -58,6 +58,17 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def request_url(url: str) -> str:
+    """The URL to fetch for a feed link: tracking parameters and fragment dropped, path kept.
+
+    Unlike ``canonicalize_url`` this keeps the path's trailing slash, which servers treat
+    as a different resource (usually answered with a redirect).
+    """
+    parts = urlsplit(url.strip())
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _is_tracking(pair))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
 def same_site(a: str, b: str) -> bool:
     """Tell whether two URLs belong to the same registrable domain (www./m. ignored)."""
     site_a = _site_key(a)

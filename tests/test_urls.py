@@ -74,3 +74,11 @@ def test_tracking_list_is_lower_case() -> None:
 )
 def test_same_site(a: str, b: str, expected: bool) -> None:
     assert same_site(a, b) is expected
+
+
+def test_request_url_drops_tracking_but_keeps_the_path() -> None:
+    from scrapers.urls import request_url
+
+    assert request_url("https://Ex.com/a/b/?utm_source=rss&id=3#top") == "https://Ex.com/a/b/?id=3"
+    assert request_url("https://ex.com/section/") == "https://ex.com/section/"
+    assert request_url("https://ex.com/a?ref=rss") == "https://ex.com/a"

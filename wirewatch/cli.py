@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
-from storage.errors import StorageError
+from storage.errors import StorageError, one_line
 from wirewatch.config import Config, load_config
 from wirewatch.errors import ConfigError, WirewatchError
 from wirewatch.logs import setup_logging
@@ -71,6 +72,9 @@ def errors_as_messages() -> Iterator[None]:
     except (WirewatchError, StorageError) as err:
         click.echo(f"wirewatch: error: {err}", err=True)
         sys.exit(1)
+    except SQLAlchemyError as err:
+        click.echo(f"wirewatch: error: database: {one_line(err)}", err=True)
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,7 +110,7 @@ def crawl(sources: tuple[str, ...]) -> None:
     from wirewatch.crawl import run_crawl
 
     with errors_as_messages():
-        summary = run_crawl(_state().config, list(sources) or None)
+        summary = run_crawl(_state().config, list(sources) or None, verbose=_state().verbose)
     rows = [
         {
             "source": c.source,

@@ -29,6 +29,7 @@ from wirewatch.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "wirewatch.toml"
 _SOURCE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_ZERO_OK = {"extract_workers", "retries"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +249,7 @@ def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
         if isinstance(current, bool):
             values[key] = _bool(raw, where, name)
         elif isinstance(current, int):
-            values[key] = _int(raw, where, name, minimum=0 if key == "extract_workers" else 1)
+            values[key] = _int(raw, where, name, minimum=0 if key in _ZERO_OK else 1)
         elif isinstance(current, float):
             if key == "timeout" and isinstance(raw, str):
                 values[key] = _duration(raw, where, name)

@@ -15,6 +15,7 @@ from storage.migrate import upgrade
 from storage.records import SourceCounts
 from wirewatch.config import Config
 from wirewatch.errors import CrawlError
+from wirewatch.logs import quiet_libraries
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,10 @@ def prepare_database(url: str) -> None:
 
 
 def run_crawl(
-    config: Config, sources: list[str] | None = None, extra: dict[str, Any] | None = None
+    config: Config,
+    sources: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+    verbose: bool = False,
 ) -> CrawlSummary:
     """Crawl the given sources (all enabled ones by default) once, in this process."""
     for name in sources or ():
@@ -93,7 +97,8 @@ def run_crawl(
     if not any(s.enabled for s in config.sources if not sources or s.name in sources):
         raise CrawlError("no enabled source to crawl")
     prepare_database(config.database_url)
-    process = CrawlerProcess(scrapy_settings(config, extra), install_root_handler=False)
+    process = CrawlerProcess(scrapy_settings(config, extra))
+    quiet_libraries(config.log_level, verbose)
     crawler = process.create_crawler("wire")
     process.crawl(crawler, sources=",".join(sources) if sources else None)
     process.start()

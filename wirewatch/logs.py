@@ -38,10 +38,20 @@ def setup_logging(level: str = "INFO", fmt: str = "text", verbose: bool = False)
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
+    handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    if not verbose:
-        for name in _NOISY:
-            logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-        logging.getLogger("scrapy.extensions.logstats").setLevel(level)
+    quiet_libraries(level, verbose)
+
+
+def quiet_libraries(level: str, verbose: bool = False) -> None:
+    """Keep Scrapy's per-request lines out of the log (Scrapy resets them when a crawl starts)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if verbose:
+        return
+    quiet = max(logging.WARNING, logging.getLevelName(level))
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(quiet)
+    logging.getLogger("scrapy.extensions.logstats").setLevel(level)

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.items import ArticlePage
-from scrapers.urls import canonicalize_url
+from scrapers.urls import request_url
 from storage.records import FailureRecord
 from wirewatch.errors import FeedError
 
@@ -137,7 +137,7 @@ class WireSpider(scrapy.Spider):
             self.followed[source] += 1
             yield self._request(
                 source,
-                canonicalize_url(entry.url),
+                request_url(entry.url),
                 self.parse_article,
                 "download",
                 meta={"feed_title": entry.title, "feed_published": entry.published},

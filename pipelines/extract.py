@@ -1,0 +1,134 @@
+"""ExtractPipeline: turns fetched pages into flagged article records, off the reactor.
+
+trafilatura takes 20-50 ms of CPU per real page; run inline it would stall downloads.
+So pages go to a process pool (``forkserver``: forking a process whose reactor runs
+breaks the child) sized by ``WIREWATCH_EXTRACT_WORKERS`` (0 = one per core), awaited
+from ``async def process_item``; ``WIREWATCH_EXTRACT_INLINE`` extracts in the Scrapy
+process instead, for measurements and debugging. Pages with no article are dropped
+with their reason;
+the store pipeline records those drops as failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Any
+
+from scrapy.exceptions import DropItem
+
+from pipelines import worker
+from scrapers.items import ArticlePage
+from wirewatch.errors import ExtractionError
+
+logger = logging.getLogger(__name__)
+
+EXTRACT_TIMEOUT = 120.0
+
+
+def default_workers() -> int:
+    """One extraction process per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class ExtractPipeline:
+    """Extract text, metadata and topic flags from each ArticlePage in worker processes."""
+
+    def __init__(
+        self,
+        stats: Any,
+        topics: Mapping[str, Mapping[str, Any]],
+        *,
+        workers: int,
+        fast: bool,
+        min_chars: int,
+        inline: bool = False,
+    ) -> None:
+        self.stats = stats
+        self.topics = topics
+        self.workers = workers
+        self.fast = fast
+        self.min_chars = min_chars
+        self.inline = inline
+        self.pool: Executor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        """Read ``WIREWATCH_TOPICS`` and ``WIREWATCH_EXTRACT_*`` settings."""
+        settings = crawler.settings
+        workers = settings.getint("WIREWATCH_EXTRACT_WORKERS", 0)
+        return cls(
+            crawler.stats,
+            settings.getdict("WIREWATCH_TOPICS"),
+            workers=workers if workers > 0 else default_workers(),
+            fast=settings.getbool("WIREWATCH_EXTRACT_FAST", False),
+            min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", 200),
+            inline=settings.getbool("WIREWATCH_EXTRACT_INLINE", False),
+        )
+
+    def open_spider(self) -> None:
+        """Start the worker processes (or extract inline, for measurements and debugging)."""
+        if not self.inline:
+            self.pool = self._new_pool()
+        else:
+            worker.init_worker(self.topics)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        methods = multiprocessing.get_all_start_methods()
+        if "forkserver" in methods:
+            ctx = multiprocessing.get_context("forkserver")
+            # import trafilatura & co. once in the fork server, not once per worker
+            ctx.set_forkserver_preload(["pipelines.worker"])
+        else:  # pragma: no cover - not on Linux
+            ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=worker.init_worker,
+            initargs=(dict(self.topics),),
+        )
+        for _ in range(self.workers):  # start the workers while the feeds download
+            pool.submit(worker.warm_up)
+        return pool
+
+    async def process_item(self, item: Any) -> Any:
+        """Replace an ArticlePage by its ArticleRecord; pass anything else through."""
+        if not isinstance(item, ArticlePage):
+            return item
+        call = partial(worker.process_page, item, fast=self.fast, min_chars=self.min_chars)
+        try:
+            if self.pool is None:
+                record = call()
+            else:
+                future = self.pool.submit(call)
+                record = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACT_TIMEOUT)
+        except ExtractionError as err:
+            self.stats.inc_value(f"wirewatch/{item.source}/not_article")
+            raise DropItem(f"no article: {err.reason}") from None
+        except TimeoutError:
+            raise DropItem(f"no article: extraction took over {EXTRACT_TIMEOUT:g}s") from None
+        except BrokenProcessPool:
+            logger.error("an extraction worker died on %s; restarting the pool", item.url)
+            self._restart_pool()
+            raise DropItem("no article: the extraction worker crashed on this page") from None
+        return record
+
+    def _restart_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+
+    def close_spider(self) -> None:
+        """Stop the worker processes."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None

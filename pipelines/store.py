@@ -1,0 +1,189 @@
+"""StorePipeline: writes articles and failures in batches of short transactions.
+
+One crawl is one ``crawl_runs`` row. Items are buffered and written every
+``WIREWATCH_STORE_BATCH_SIZE`` items or ``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in
+its own transaction, so killing a crawl loses at most the batch in flight. Pages the
+extract pipeline dropped are recorded as failures with the drop's reason. When the
+database is unreachable the batch stays buffered and is retried at the next flush.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import task
+
+from scrapers.items import ArticlePage
+from storage import writes
+from storage.db import make_engine, make_sessionmaker
+from storage.records import ArticleRecord, FailureRecord, SourceCounts
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Persist ArticleRecords and FailureRecords; keep the crawl run's per-source counts."""
+
+    def __init__(self, crawler: Any, url: str, *, batch_size: int, flush_seconds: float) -> None:
+        self.crawler = crawler
+        self.url = url
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.articles: list[ArticleRecord] = []
+        self.failures: list[FailureRecord] = []
+        self.counts: dict[str, SourceCounts] = {}
+        self.run_id: int | None = None
+        self.loop: task.LoopingCall | None = None
+        self.write_errors = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        """Read ``WIREWATCH_DATABASE_URL`` and ``WIREWATCH_STORE_*``; connect signals."""
+        settings = crawler.settings
+        url = settings.get("WIREWATCH_DATABASE_URL")
+        if not url:
+            raise NotConfigured("WIREWATCH_DATABASE_URL is not set")
+        pipeline = cls(
+            crawler,
+            url,
+            batch_size=settings.getint("WIREWATCH_STORE_BATCH_SIZE", 100),
+            flush_seconds=settings.getfloat("WIREWATCH_STORE_FLUSH_SECONDS", 2.0),
+        )
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        """Open the database and start this crawl's run row."""
+        spider = self.crawler.spider
+        self.engine = make_engine(self.url)
+        self.sessions = make_sessionmaker(self.engine)
+        sources: dict[str, str | None] = {
+            name: src.get("language") for name, src in getattr(spider, "sources", {}).items()
+        }
+        self.counts = {name: SourceCounts(source=name) for name in sources}
+        with self.sessions.begin() as session:
+            writes.ensure_sources(session, sources)
+            self.run_id = writes.start_run(session, sorted(sources))
+        self.crawler.stats.set_value("wirewatch/run_id", self.run_id)
+        logger.info("crawl run %s started: %s", self.run_id, ", ".join(sorted(sources)))
+        self.loop = task.LoopingCall(self.flush)
+        self.loop.start(self.flush_seconds, now=False)
+
+    def process_item(self, item: Any) -> Any:
+        """Buffer a record; write the buffer when it is full."""
+        if isinstance(item, ArticleRecord):
+            self.articles.append(item)
+        elif isinstance(item, FailureRecord):
+            self.failures.append(item)
+        if len(self.articles) + len(self.failures) >= self.batch_size:
+            self.flush()
+        return item
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
+        """Record a page the extract pipeline dropped, with the reason it gave."""
+        if isinstance(item, ArticlePage):
+            reason = str(exception).removeprefix("no article: ") or type(exception).__name__
+            self.failures.append(
+                FailureRecord(
+                    source=item.source,
+                    url=item.url,
+                    stage="extract",
+                    reason=reason,
+                    http_status=None,
+                    occurred_at=datetime.now(UTC),
+                )
+            )
+
+    def flush(self) -> None:
+        """Write buffered records in one short transaction; keep them buffered on failure."""
+        if not self.articles and not self.failures:
+            return
+        articles, failures = self.articles, self.failures
+        self.articles, self.failures = [], []
+        try:
+            with self.sessions.begin() as session:
+                outcomes = writes.store_articles(session, self.run_id, articles)
+                writes.record_failures(session, self.run_id, failures)
+        except SQLAlchemyError as err:
+            self.write_errors += 1
+            self.articles, self.failures = articles + self.articles, failures + self.failures
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            logger.error(
+                "database write failed, %d records kept for retry: %s",
+                len(self.articles) + len(self.failures),
+                first,
+            )
+            return
+        self._count(articles, outcomes, failures)
+
+    def _count(
+        self, articles: list[ArticleRecord], outcomes: list[str], failures: list[FailureRecord]
+    ) -> None:
+        for record, outcome in zip(articles, outcomes, strict=True):
+            counts = self._counts(record.source)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if record.matches:
+                counts.flagged += 1
+        for failure in failures:
+            self._counts(failure.source).failed += 1
+        totals: dict[str, int] = defaultdict(int)
+        for c in self.counts.values():
+            for key in ("new", "updated", "unchanged", "flagged", "failed"):
+                totals[key] += getattr(c, key)
+        logger.info(
+            "stored: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(flagged)d flagged, %(failed)d failed",
+            totals,
+        )
+
+    def _counts(self, source: str) -> SourceCounts:
+        return self.counts.setdefault(source, SourceCounts(source=source))
+
+    def close_spider(self) -> None:
+        """Write what is left in the buffer."""
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.flush()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Finish the run row: status from the close reason and what was stored."""
+        if self.run_id is None:
+            return
+        stats = self.crawler.stats
+        for name, counts in self.counts.items():
+            counts.fetched = int(stats.get_value(f"wirewatch/{name}/fetched", 0))
+        lost = len(self.articles) + len(self.failures)
+        status = run_status(reason, list(self.counts.values()), lost)
+        error = f"{lost} records could not be written" if lost else None
+        try:
+            with self.sessions.begin() as session:
+                writes.finish_run(
+                    session,
+                    self.run_id,
+                    status=status,
+                    counts=list(self.counts.values()),
+                    error=error,
+                )
+        except SQLAlchemyError as err:
+            logger.error("could not finish crawl run %s: %s", self.run_id, err)
+        finally:
+            self.engine.dispose()
+        logger.info("crawl run %s finished: %s (%s)", self.run_id, status, reason)
+
+
+def run_status(reason: str, counts: list[SourceCounts], lost: int) -> str:
+    """How a crawl run ended: ok, partial, failed or interrupted."""
+    if reason in {"shutdown", "cancelled"}:
+        return "interrupted"
+    fetched = sum(c.fetched for c in counts)
+    failed = sum(c.failed for c in counts)
+    if lost or (failed and not fetched):
+        return "failed" if not fetched else "partial"
+    return "partial" if failed else "ok"

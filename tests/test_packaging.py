@@ -1,0 +1,67 @@
+"""Packaging: our top-level import names are ours alone, and Scrapy's project layout works."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PACKAGES = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+
+
+def test_wheel_lists_exactly_the_project_packages() -> None:
+    on_disk = {
+        p.name for p in ROOT.iterdir()
+        if (p / "__init__.py").is_file() and p.name not in {"tests", "benchmarks"}
+    }
+    assert set(PACKAGES) == on_disk
+    assert {"scrapers", "pipelines", "storage", "scheduler", "reports", "wirewatch"} <= on_disk
+    assert "tests" not in PACKAGES
+
+
+def test_distribution_is_marked_private() -> None:
+    assert PYPROJECT["project"]["name"] == "wirewatch"
+    assert "Private :: Do Not Upload" in PYPROJECT["project"]["classifiers"]
+    assert PYPROJECT["project"]["scripts"]["wirewatch"] == "wirewatch.cli:main"
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_no_other_distribution_claims_our_import_names(name: str) -> None:
+    claims = set(importlib.metadata.packages_distributions().get(name, []))
+    assert claims <= {"wirewatch"}, f"{name!r} is also installed by {sorted(claims - {'wirewatch'})}"
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin is not None
+    assert Path(spec.origin).resolve().is_relative_to(ROOT), f"{name} imports from {spec.origin}"
+
+
+def test_scrapy_list_works_from_the_repository_root(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    scrapy = Path(sys.executable).with_name("scrapy")
+    out = subprocess.run([str(scrapy), "list"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["wire"]
+
+
+def test_importing_packages_has_no_side_effects() -> None:
+    code = (
+        "import logging, sys\n"
+        "before = list(logging.getLogger().handlers)\n"
+        "import wirewatch.cli, wirewatch.config, scheduler.service, pipelines.extract, "
+        "pipelines.store, storage.db, storage.queries, reports.daily, scrapers.spiders.wire\n"
+        "assert logging.getLogger().handlers == before, 'a handler was added at import'\n"
+        "assert 'twisted.internet.reactor' not in sys.modules, 'a reactor was installed'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
