@@ -16,12 +16,13 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
 from scrapers.items import ArticlePage
 from storage import writes
 from storage.db import make_engine, make_sessionmaker
+from storage.errors import one_line
 from storage.records import ArticleRecord, FailureRecord, SourceCounts
 
 logger = logging.getLogger(__name__)
@@ -102,26 +103,63 @@ class StorePipeline:
             )
 
     def flush(self) -> None:
-        """Write buffered records in one short transaction; keep them buffered on failure."""
+        """Write buffered records in one short transaction; keep them buffered on failure.
+
+        A database that is unreachable keeps the batch for the next flush. A batch the
+        database refuses (a value it cannot store) is retried one record at a time, and
+        the records it still refuses are recorded as ``store`` failures, so one bad
+        record never blocks the rest.
+        """
         if not self.articles and not self.failures:
             return
         articles, failures = self.articles, self.failures
         self.articles, self.failures = [], []
         try:
-            with self.sessions.begin() as session:
-                outcomes = writes.store_articles(session, self.run_id, articles)
-                writes.record_failures(session, self.run_id, failures)
-        except SQLAlchemyError as err:
+            outcomes = self._write(articles, failures)
+        except (OperationalError, InterfaceError) as err:
             self.write_errors += 1
             self.articles, self.failures = articles + self.articles, failures + self.failures
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             logger.error(
                 "database write failed, %d records kept for retry: %s",
                 len(self.articles) + len(self.failures),
-                first,
+                one_line(err),
             )
             return
+        except SQLAlchemyError as err:
+            logger.warning("batch refused (%s); writing its records one by one", one_line(err))
+            articles, outcomes, refused = self._write_one_by_one(articles)
+            failures = failures + refused
+            self._write([], failures)
         self._count(articles, outcomes, failures)
+
+    def _write(self, articles: list[ArticleRecord], failures: list[FailureRecord]) -> list[str]:
+        with self.sessions.begin() as session:
+            outcomes = writes.store_articles(session, self.run_id, articles)
+            writes.record_failures(session, self.run_id, failures)
+        return outcomes
+
+    def _write_one_by_one(
+        self, articles: list[ArticleRecord]
+    ) -> tuple[list[ArticleRecord], list[str], list[FailureRecord]]:
+        stored: list[ArticleRecord] = []
+        outcomes: list[str] = []
+        refused: list[FailureRecord] = []
+        for record in articles:
+            try:
+                outcomes += self._write([record], [])
+                stored.append(record)
+            except SQLAlchemyError as err:
+                refused.append(
+                    FailureRecord(
+                        source=record.source,
+                        url=record.url,
+                        stage="store",
+                        reason=f"database refused the article: {one_line(err)}"[:300],
+                        http_status=None,
+                        occurred_at=datetime.now(UTC),
+                    )
+                )
+        return stored, outcomes, refused
 
     def _count(
         self, articles: list[ArticleRecord], outcomes: list[str], failures: list[FailureRecord]

@@ -13,6 +13,7 @@ import html
 import io
 import re
 import time
+import xml.sax
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -97,13 +98,13 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
     )
     if not parsed.entries and not parsed.get("version"):
         raise FeedError(f"not a feed: {_bozo_reason(parsed)}")
-    if not parsed.entries and parsed.get("bozo"):
+    if not parsed.entries and isinstance(parsed.get("bozo_exception"), xml.sax.SAXException):
         raise FeedError(f"malformed feed with no entries: {_bozo_reason(parsed)}")
     feed_language = _norm_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     for item in parsed.entries:
-        url = _absolute_http_url(item.get("link"), base_url)
+        url = _absolute_http_url(_entry_link(item), base_url)
         if url is None or (key := canonicalize_url(url)) in seen:
             continue
         seen.add(key)
@@ -113,6 +114,17 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
         language = _norm_language(item.get("language")) or feed_language
         entries.append(FeedEntry(url, _feed_title(item), published, updated, language))
     return entries
+
+
+def _entry_link(item: Any) -> str | None:
+    """The entry's link; feedparser leaves ``link`` unset for a non-HTML alternate (a PDF)."""
+    candidates = [item.get("link")] + [
+        link.get("href") for link in item.get("links", ()) if link.get("rel") == "alternate"
+    ]
+    for href in candidates:
+        if href and not str(href).startswith("tag:"):
+            return str(href)
+    return None
 
 
 def parse_sitemap(body: bytes, base_url: str) -> SitemapResult:

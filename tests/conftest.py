@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -67,12 +68,12 @@ def _postgres() -> Iterator[_Postgres]:
         admin.engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """URL of an empty database of each kind, private to the test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'wirewatch.db'}"
-        return
+@contextmanager
+def postgres_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a fresh, private schema in this session's PostgreSQL test database.
+
+    Skips (or fails, with ``WIREWATCH_REQUIRE_POSTGRES=1``) when PostgreSQL is unreachable.
+    """
     pg: _Postgres = request.getfixturevalue("_postgres")
     if pg.reason is not None or pg.url is None or pg.engine is None:
         reason = pg.reason or "PostgreSQL unavailable"
@@ -89,6 +90,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         with pg.engine.connect() as conn:
             conn.execute(text("SET lock_timeout = '10s'"))
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """URL of an empty database of each kind, private to the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'wirewatch.db'}"
+        return
+    with postgres_schema_url(request) as url:
+        yield url
 
 
 @pytest.fixture

@@ -118,8 +118,15 @@ def test_unknown_source_lookup_lists_known_ones(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90.0), ("15m", 900.0), ("1h", 3600.0), ("1h30m", 5400.0), ("2d", 172800.0),
-     ("45", 45.0), (" 2m ", 120.0)],
+    [
+        ("90s", 90.0),
+        ("15m", 900.0),
+        ("1h", 3600.0),
+        ("1h30m", 5400.0),
+        ("2d", 172800.0),
+        ("45", 45.0),
+        (" 2m ", 120.0),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds

@@ -12,18 +12,27 @@ import pytest
 from wirewatch.output import render
 
 ROWS = [
-    {"title": "Курилы, 北方領土", "published": datetime(2026, 11, 27, 7, 30, tzinfo=UTC),
-     "topics": ["kuril", "peace_treaty"], "score": 2.5, "snippet": None},
-    {"title": 'Quote " and, comma', "published": None, "topics": [], "score": 1.0,
-     "snippet": "x"},
+    {
+        "title": "Курилы, 北方領土",
+        "published": datetime(2026, 11, 27, 7, 30, tzinfo=UTC),
+        "topics": ["kuril", "peace_treaty"],
+        "score": 2.5,
+        "snippet": None,
+    },
+    {"title": 'Quote " and, comma', "published": None, "topics": [], "score": 1.0, "snippet": "x"},
 ]
 COLUMNS = ("title", "published", "topics", "score", "snippet")
 
 
 def test_json_is_a_list_with_iso_dates_and_unicode() -> None:
     data = json.loads(render(ROWS, "json", COLUMNS))
-    assert data[0] == {"title": "Курилы, 北方領土", "published": "2026-11-27T07:30:00+00:00",
-                       "topics": ["kuril", "peace_treaty"], "score": 2.5, "snippet": None}
+    assert data[0] == {
+        "title": "Курилы, 北方領土",
+        "published": "2026-11-27T07:30:00+00:00",
+        "topics": ["kuril", "peace_treaty"],
+        "score": 2.5,
+        "snippet": None,
+    }
     assert data[1]["published"] is None
 
 

@@ -19,7 +19,8 @@ PACKAGES = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
 
 def test_wheel_lists_exactly_the_project_packages() -> None:
     on_disk = {
-        p.name for p in ROOT.iterdir()
+        p.name
+        for p in ROOT.iterdir()
         if (p / "__init__.py").is_file() and p.name not in {"tests", "benchmarks"}
     }
     assert set(PACKAGES) == on_disk
@@ -36,7 +37,9 @@ def test_distribution_is_marked_private() -> None:
 @pytest.mark.parametrize("name", PACKAGES)
 def test_no_other_distribution_claims_our_import_names(name: str) -> None:
     claims = set(importlib.metadata.packages_distributions().get(name, []))
-    assert claims <= {"wirewatch"}, f"{name!r} is also installed by {sorted(claims - {'wirewatch'})}"
+    assert claims <= {"wirewatch"}, (
+        f"{name!r} is also installed by {sorted(claims - {'wirewatch'})}"
+    )
     spec = importlib.util.find_spec(name)
     assert spec is not None and spec.origin is not None
     assert Path(spec.origin).resolve().is_relative_to(ROOT), f"{name} imports from {spec.origin}"
@@ -46,8 +49,15 @@ def test_scrapy_list_works_from_the_repository_root(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     scrapy = Path(sys.executable).with_name("scrapy")
-    out = subprocess.run([str(scrapy), "list"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [str(scrapy), "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert out.stdout.split() == ["wire"]
 
 
@@ -61,7 +71,8 @@ def test_importing_packages_has_no_side_effects() -> None:
         "assert 'twisted.internet.reactor' not in sys.modules, 'a reactor was installed'\n"
         "print('ok')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic.runtime.migration")
+_NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic")
 
 
 class JsonFormatter(logging.Formatter):
