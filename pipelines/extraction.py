@@ -1,0 +1,238 @@
+"""Turn a fetched page into an article: text, title, language, publication time, hash.
+
+Pure and picklable in and out, so it runs inside ``ProcessPoolExecutor`` workers. The page
+is decoded (``pipelines.encoding``) and parsed once; the publication-time candidates,
+``<link rel=canonical>``/``og:url`` and ``<html lang>`` are read from that tree, and
+trafilatura works on its own copy of it. Pages without an article raise
+``ExtractionError`` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from lxml.html import HtmlElement
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from pipelines.dates import page_time_candidates, reconcile
+from pipelines.encoding import decode_html
+from wirewatch.errors import ExtractionError
+
+__all__ = ["Extracted", "content_hash", "extract_article"]
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_NOT_HTML_TYPES = ("application/pdf", "image/", "audio/", "video/", "application/zip")
+_TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " « ")
+_COUNTRY_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "or", "ne", "go", "edu"})
+_LANG_CONFIDENT = 0.9
+_LISTING_TYPES = frozenset(
+    {"website", "webpage", "collectionpage", "itemlist", "searchresultspage"}
+)
+_LANG_MIN_CHARS = 400
+_LANG_SAMPLE = 3000
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What extraction found in one article page."""
+
+    title: str
+    author: str | None
+    text: str
+    language: str | None
+    sitename: str | None
+    description: str | None
+    published: datetime | None
+    published_origin: str | None
+    canonical_url: str | None
+    content_hash: str
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None,
+    feed_published: datetime | None = None,
+    feed_title: str | None = None,
+    language_hint: str | None = None,
+    source_tz: str | None = None,
+    fast: bool = False,
+    now: datetime | None = None,
+    min_chars: int = 200,
+) -> Extracted:
+    """Extract the article in a fetched page, or raise ExtractionError saying why there is none."""
+    _check_is_html(body, content_type)
+    tree = load_html(decode_html(body, content_type))
+    if tree is None or len(tree) == 0:
+        raise ExtractionError("not parseable as HTML")
+    candidates = page_time_candidates(tree, source_tz)
+    canonical = _canonical_url(tree, url)
+    html_lang = _html_lang(tree)
+    doc = _trafilatura(tree, url, fast)
+    text = _clean_text(doc.text or "")
+    if not text:
+        raise ExtractionError("no article text extracted")
+    if len(text) < min_chars:
+        raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
+    _check_not_listing(doc.pagetype, url)
+    title = _title(doc.title or feed_title or "", doc.sitename, url)
+    published = reconcile(
+        candidates,
+        feed_published,
+        _day(doc.date),
+        now or datetime.now(UTC),
+        source_tz=source_tz,
+    )
+    return Extracted(
+        title=title,
+        author=doc.author or None,
+        text=text,
+        language=_language(text, html_lang, language_hint),
+        sitename=doc.sitename or None,
+        description=doc.description or None,
+        published=published.value if published else None,
+        published_origin=published.origin if published else None,
+        canonical_url=canonical,
+        content_hash=content_hash(title, text),
+    )
+
+
+def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
+    """Main text and metadata; trafilatura copies the tree it is given, so ours stays intact."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=False,
+    )
+    if not isinstance(doc, Document):
+        raise ExtractionError("no article text extracted")
+    return doc
+
+
+def content_hash(title: str, text: str) -> str:
+    """The sha256 hex of title + newline + text, each with whitespace runs collapsed."""
+    normalized = " ".join(title.split()) + "\n" + " ".join(text.split())
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def _check_is_html(body: bytes, content_type: str | None) -> None:
+    if not body or not body.strip():
+        raise ExtractionError("empty body")
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if mime.startswith(_NOT_HTML_TYPES):
+        raise ExtractionError(f"not HTML (content type {mime})")
+    head = body[:1024].lstrip()
+    if head.startswith(_BINARY_MAGIC):
+        raise ExtractionError(f"not HTML (binary body starting {head[:4]!r})")
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError("not HTML (NUL bytes in body)")
+
+
+def _check_not_listing(pagetype: str | None, url: str) -> None:
+    """Reject index pages: a front page, or a non-article page type at a section-like URL."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments and not parts.query:
+        raise ExtractionError("page is a listing (site front page)")
+    kind = (pagetype or "").lower()
+    if kind in _LISTING_TYPES and _section_like(segments, parts.query):
+        raise ExtractionError(f"page is a listing (page type {kind!r} at a section URL)")
+
+
+def _section_like(segments: list[str], query: str) -> bool:
+    """True for /news or /hub/science; False when the URL carries an id or a long slug."""
+    last = segments[-1] if segments else ""
+    for part in (last, query):
+        if any(c.isdigit() for c in part) or part.count("-") + part.count("_") >= 3:
+            return False
+    return len(segments) <= 3
+
+
+def _canonical_url(tree: HtmlElement, url: str) -> str | None:
+    hrefs = tree.xpath(
+        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
+        " | //meta[@property='og:url']/@content"
+    )
+    for href in hrefs:
+        absolute = urljoin(url, href.strip())
+        parts = urlsplit(absolute)
+        if parts.scheme in ("http", "https") and _site(parts.hostname) == _site(
+            urlsplit(url).hostname
+        ):
+            return absolute
+    return None
+
+
+def _site(host: str | None) -> str:
+    labels = (host or "").lower().rstrip(".").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _COUNTRY_SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def _html_lang(tree: HtmlElement) -> str | None:
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if not lang:
+        return None
+    primary = lang.strip().lower().replace("_", "-").split("-", 1)[0]
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
+
+
+def _clean_text(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _title(title: str, sitename: str | None, url: str) -> str:
+    """Drop a trailing " - Site" when the suffix is just the site's name or host."""
+    title = " ".join(title.split())
+    names = {n for n in (sitename, urlsplit(url).hostname) if n}
+    names |= {n.removeprefix("www.").split(".")[0] for n in list(names) if "." in n}
+    folded = {n.casefold() for n in names}
+    for sep in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head and tail.strip().casefold() in folded:
+            return head.strip()
+    return title
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _language(text: str, html_lang: str | None, hint: str | None) -> str | None:
+    """Detected language when sure; else <html lang>, then the source's configured language."""
+    detected, confidence = _identifier().classify(text[:_LANG_SAMPLE])
+    if confidence >= _LANG_CONFIDENT and len(text) >= _LANG_MIN_CHARS:
+        return str(detected)
+    if html_lang and (html_lang == detected or not hint):
+        return html_lang
+    if hint:
+        return hint
+    return str(detected) if confidence >= 0.5 else html_lang
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    """The language model, loaded once per process on first use."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
