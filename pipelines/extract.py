@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from scrapy.exceptions import DropItem
@@ -84,6 +85,7 @@ class ExtractPipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         methods = multiprocessing.get_all_start_methods()
+        ctx: BaseContext
         if "forkserver" in methods:
             ctx = multiprocessing.get_context("forkserver")
             # import trafilatura & co. once in the fork server, not once per worker

@@ -8,6 +8,7 @@ fresh worker process loads (no Scrapy, no SQLAlchemy).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,10 +32,8 @@ def warm_up() -> None:
     from wirewatch.errors import ExtractionError
 
     page = b"<html><body><article><p>" + b"warm up " * 40 + b"</p></article></body></html>"
-    try:
+    with contextlib.suppress(ExtractionError):
         extract_article(page, "http://localhost/warm-up", content_type="text/html", min_chars=1)
-    except ExtractionError:
-        pass
 
 
 def article_url(fetched_url: str, canonical: str | None) -> str:

@@ -171,3 +171,16 @@ def test_min_chars_is_configurable() -> None:
     body = fixture("article_en.html")
     with pytest.raises(ExtractionError, match="too short"):
         extract_article(body, ARTICLE_URL, content_type=None, min_chars=5000)
+
+
+def test_nul_characters_never_reach_the_text() -> None:
+    """PostgreSQL refuses NUL in text columns; extraction drops it."""
+    paragraph = "The delegation met in Tokyo to discuss fisheries quotas near the islands. " * 6
+    body = (
+        "<html><head><title>Quotas</title></head><body><article><h1>Quotas</h1>"
+        f"<p>{paragraph}\x00</p></article></body></html>"
+    )
+    result = extract_article(
+        body.encode(), "https://wire.example.com/news/2026/quotas", content_type="text/html"
+    )
+    assert "\x00" not in result.text and "\x00" not in result.title

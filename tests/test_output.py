@@ -50,7 +50,7 @@ def test_csv_round_trips_quotes_and_commas() -> None:
 
 def test_table_aligns_and_clips() -> None:
     text = render([{"title": "x" * 100}], "table", ("title",))
-    header, rule, row = text.splitlines()
+    header, _, row = text.splitlines()
     assert header == "title"
     assert len(row) == 60 and row.endswith("…")
 

@@ -241,7 +241,7 @@ def _int(value: Any, where: str, key: str, *, minimum: int = 0) -> int:
 
 def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
     defaults = CrawlConfig()
-    _check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")  # type: ignore[attr-defined]
+    _check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")
     values: dict[str, Any] = {}
     for key, raw in data.items():
         current = getattr(defaults, key)
@@ -294,7 +294,7 @@ def _zone(name: str, where: str, key: str) -> None:
         raise ConfigError(f"{where}: {key}: unknown time zone {name!r}") from None
 
 
-_SOURCE_KEYS = set(SourceConfig.__slots__)  # type: ignore[attr-defined]
+_SOURCE_KEYS = set(SourceConfig.__slots__)
 
 
 def _merge_sources(builtin: list[Any], user: Any, where: str) -> tuple[SourceConfig, ...]:

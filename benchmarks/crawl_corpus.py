@@ -1,0 +1,208 @@
+"""End-to-end crawl benchmark over the real corpus pages, against bare trafilatura.
+
+Serves every corpus page from a local server on 127.0.0.1 behind one sitemap, runs a real
+`wirewatch crawl` (a subprocess, SQLite in a temporary directory) and reports:
+
+* articles/second end to end (stored articles / wall time of the crawl process, start-up
+  included, and over the crawl run's own start/finish times);
+* the bare-extraction rate: ``trafilatura.extract`` over the same pages with the same
+  number of processes (``--processes``, default: the cores);
+* peak RSS of the crawl's process tree (Scrapy process + extraction workers), sampled.
+
+Usage::
+
+    WIREWATCH_CORPUS=../shared/corpus python -m benchmarks.crawl_corpus [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from tests.mockwire import MockWire, Route
+
+
+def load_pages(corpus: Path) -> list[bytes]:
+    """Every HTML page of the corpus, decompressed, in manifest order."""
+    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
+
+
+def _bare(page: bytes) -> int:
+    import trafilatura
+
+    text = trafilatura.extract(page, include_comments=False, include_tables=False)
+    return 1 if text else 0
+
+
+def bare_rate(pages: list[bytes], processes: int) -> tuple[float, int]:
+    """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
+        list(pool.map(_bare, pages[:processes]))  # warm the workers up
+        start = time.perf_counter()
+        extracted = sum(pool.map(_bare, pages, chunksize=4))
+        elapsed = time.perf_counter() - start
+    return len(pages) / elapsed, extracted
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory in bytes of a process and all its descendants."""
+    total = 0
+    stack = [pid]
+    seen = set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        stack.extend(int(c) for c in children)
+    return total
+
+
+def sitemap(n: int) -> bytes:
+    """A plain sitemap listing every page (no dates, so no age filter applies)."""
+    urls = "".join(f"<url><loc>{{base}}/p/{i}.html</loc></url>" for i in range(n))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    ).encode()
+
+
+def crawl_once(
+    wire: MockWire, n: int, workdir: Path, workers: int, fast: bool, inline: bool
+) -> dict[str, float]:
+    """One `wirewatch crawl` of the served corpus; returns rate, stored count and peak RSS."""
+    db = workdir / f"bench-{time.monotonic_ns()}.db"
+    config = workdir / "bench.toml"
+    config.write_text(
+        f"""builtin_sources = false
+log_level = "WARNING"
+[database]
+url = "sqlite:///{db}"
+[crawl]
+concurrency = 32
+concurrency_per_source = 32
+obey_robots = false
+max_articles_per_source = {n + 10}
+extract_workers = {workers}
+fast_extraction = {str(fast).lower()}
+extract_in_process = {str(inline).lower()}
+min_article_chars = 1
+[[sources]]
+name = "corpus"
+sitemaps = ["{wire.base_url}/sitemap.xml"]
+delay = 0
+""",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "WIREWATCH_DATA_DIR": str(workdir)}
+    cmd = [sys.executable, "-m", "wirewatch", "--config", str(config), "crawl"]
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while child.poll() is None:
+            peak = max(peak, tree_rss(child.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = child.communicate(timeout=3600)
+    wall = time.perf_counter() - start
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"crawl failed ({child.returncode}):\n{err.decode()[-3000:]}")
+    con = sqlite3.connect(db)
+    stored = con.execute("select count(*) from articles").fetchone()[0]
+    failed = con.execute("select count(*) from fetch_failures").fetchone()[0]
+    started, finished = con.execute(
+        "select started_at, finished_at from crawl_runs order by id desc limit 1"
+    ).fetchone()
+    con.close()
+    run_seconds = (
+        datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))
+    ).total_seconds()
+    return {
+        "stored": stored,
+        "failed": failed,
+        "wall": wall,
+        "rate_wall": stored / wall,
+        "rate_run": stored / run_seconds,
+        "peak_rss_mb": peak / 2**20,
+    }
+
+
+def main() -> None:
+    """Run the benchmark and print its numbers."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=os.environ.get("WIREWATCH_CORPUS"))
+    parser.add_argument("--processes", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--fast", action="store_true", help="trafilatura fast mode in both")
+    parser.add_argument("--inline", action="store_true", help="extract in the Scrapy process")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
+    args = parser.parse_args()
+    if not args.corpus or not Path(args.corpus).is_dir():
+        raise SystemExit("set WIREWATCH_CORPUS or --corpus to the corpus folder")
+    pages = load_pages(Path(args.corpus))
+    if args.limit:
+        pages = pages[: args.limit]
+    n = len(pages)
+    print(
+        f"{n} corpus pages, {sum(map(len, pages)) / 2**20:.1f} MiB, "
+        f"{args.processes} processes, fast={args.fast}, inline={args.inline}"
+    )
+
+    routes = {f"/p/{i}.html": Route(body=p, content_type="text/html") for i, p in enumerate(pages)}
+    routes["/sitemap.xml"] = Route(body=sitemap(n), content_type="application/xml")
+    results = []
+    with MockWire(routes) as wire, tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.repeat):
+            bare, extracted = bare_rate(pages, args.processes)
+            res = crawl_once(wire, n, Path(tmp), args.processes, args.fast, args.inline)
+            res["bare"] = bare
+            results.append(res)
+            print(
+                f"run {i + 1}: bare extract {bare:.1f} pages/s ({extracted} with text); "
+                f"crawl stored {res['stored']:.0f} (failed {res['failed']:.0f}) in "
+                f"{res['wall']:.1f}s: {res['rate_wall']:.1f} articles/s wall, "
+                f"{res['rate_run']:.1f} over the run; ratio {res['rate_wall'] / bare:.2f} "
+                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB"
+            )
+    if len(results) > 1:
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        print(
+            f"median: bare {med['bare']:.1f}/s, end-to-end {med['rate_wall']:.1f}/s wall "
+            f"({med['rate_run']:.1f}/s run), ratio {med['rate_wall'] / med['bare']:.2f}, "
+            f"peak RSS {med['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
