@@ -83,6 +83,15 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds one process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sitemap(n: int) -> bytes:
     """A plain sitemap listing every page (no dates, so no age filter applies)."""
     urls = "".join(f"<url><loc>{{base}}/p/{i}.html</loc></url>" for i in range(n))
@@ -124,11 +133,15 @@ delay = 0
     start = time.perf_counter()
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
+    main_cpu = 0.0
+    server_cpu = time.process_time()
+    children_before = os.times()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, main_cpu
         while child.poll() is None:
             peak = max(peak, tree_rss(child.pid))
+            main_cpu = max(main_cpu, cpu_seconds(child.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -136,6 +149,11 @@ delay = 0
     _, err = child.communicate(timeout=3600)
     wall = time.perf_counter() - start
     sampler.join()
+    children_after = os.times()
+    tree_cpu = (children_after.children_user - children_before.children_user) + (
+        children_after.children_system - children_before.children_system
+    )
+    server_cpu = time.process_time() - server_cpu
     if child.returncode != 0:
         raise SystemExit(f"crawl failed ({child.returncode}):\n{err.decode()[-3000:]}")
     con = sqlite3.connect(db)
@@ -155,6 +173,9 @@ delay = 0
         "rate_wall": stored / wall,
         "rate_run": stored / run_seconds,
         "peak_rss_mb": peak / 2**20,
+        "cpu_main": main_cpu,
+        "cpu_tree": tree_cpu,
+        "cpu_server": server_cpu,
     }
 
 
@@ -165,6 +186,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--fast", action="store_true", help="trafilatura fast mode in both")
+    parser.add_argument(
+        "--crawl-fast", action="store_true", help="fast mode in the crawl only (bare stays default)"
+    )
     parser.add_argument("--inline", action="store_true", help="extract in the Scrapy process")
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
     args = parser.parse_args()
@@ -176,7 +200,8 @@ def main() -> None:
     n = len(pages)
     print(
         f"{n} corpus pages, {sum(map(len, pages)) / 2**20:.1f} MiB, "
-        f"{args.processes} processes, fast={args.fast}, inline={args.inline}"
+        f"{args.processes} processes, fast={args.fast}, crawl_fast={args.crawl_fast}, "
+        f"inline={args.inline}"
     )
 
     routes = {f"/p/{i}.html": Route(body=p, content_type="text/html") for i, p in enumerate(pages)}
@@ -185,7 +210,8 @@ def main() -> None:
     with MockWire(routes) as wire, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             bare, extracted = bare_rate(pages, args.processes)
-            res = crawl_once(wire, n, Path(tmp), args.processes, args.fast, args.inline)
+            crawl_fast = args.fast or args.crawl_fast
+            res = crawl_once(wire, n, Path(tmp), args.processes, crawl_fast, args.inline)
             res["bare"] = bare
             results.append(res)
             print(
@@ -193,7 +219,9 @@ def main() -> None:
                 f"crawl stored {res['stored']:.0f} (failed {res['failed']:.0f}) in "
                 f"{res['wall']:.1f}s: {res['rate_wall']:.1f} articles/s wall, "
                 f"{res['rate_run']:.1f} over the run; ratio {res['rate_wall'] / bare:.2f} "
-                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB"
+                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB; "
+                f"CPU s: Scrapy process {res['cpu_main']:.1f}, whole crawl {res['cpu_tree']:.1f}, "
+                f"server {res['cpu_server']:.1f}"
             )
     if len(results) > 1:
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}

@@ -89,7 +89,7 @@ class ExtractPipeline:
         if "forkserver" in methods:
             ctx = multiprocessing.get_context("forkserver")
             # import trafilatura & co. once in the fork server, not once per worker
-            ctx.set_forkserver_preload(["pipelines.worker"])
+            ctx.set_forkserver_preload(["pipelines.worker", "pipelines.extraction"])
         else:  # pragma: no cover - not on Linux
             ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(

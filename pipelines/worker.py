@@ -2,8 +2,8 @@
 
 Everything here is a plain function of picklable values: extraction (trafilatura),
 publication time, language and topic flags all happen in the worker, so the Scrapy
-process only downloads and stores. This module must stay cheap to import: it is what a
-fresh worker process loads (no Scrapy, no SQLAlchemy).
+process only downloads and stores. This module stays cheap to import, because the Scrapy process
+imports it too: trafilatura is imported only where it runs (the fork server preloads it).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.extraction import extract_article
 from pipelines.topics import TopicMatcher, compile_topics
 from scrapers.items import ArticlePage
 from scrapers.urls import canonicalize_url, same_site
@@ -29,6 +28,7 @@ def init_worker(topics: Mapping[str, Mapping[str, Any]]) -> None:
 
 def warm_up() -> None:
     """Load what the first extraction would load lazily (language model, trafilatura config)."""
+    from pipelines.extraction import extract_article
     from wirewatch.errors import ExtractionError
 
     page = b"<html><body><article><p>" + b"warm up " * 40 + b"</p></article></body></html>"
@@ -47,6 +47,8 @@ def article_url(fetched_url: str, canonical: str | None) -> str:
 
 def process_page(page: ArticlePage, *, fast: bool = False, min_chars: int = 200) -> ArticleRecord:
     """Extract, date and flag one fetched page; raises ExtractionError when it holds no article."""
+    from pipelines.extraction import extract_article
+
     if _matcher is None:
         raise RuntimeError("init_worker() was not called in this process")
     ex = extract_article(

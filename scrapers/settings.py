@@ -19,6 +19,9 @@ REMOTE_CONTROL_ENABLED = False
 LOG_INSTALL_ROOT_HANDLER = False
 
 CONCURRENT_REQUESTS = 16
+# Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output; an article
+# response yields one item, so the default 100 cost ~100 task creations per page.
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5
