@@ -219,3 +219,8 @@ class FetchFailure(Base):
     reason: Mapped[str] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Tables added by later features live in modules of their own; importing them here puts
+# them on Base.metadata, which the ORM and Alembic's autogenerate/check read.
+from storage import models_reports, models_service, models_sources  # noqa: E402, F401

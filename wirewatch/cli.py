@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from storage.errors import StorageError, one_line
-from wirewatch.config import Config, load_config
-from wirewatch.errors import ConfigError, WirewatchError
-from wirewatch.logs import setup_logging
+from wirewatch.clikit import (
+    State,
+    check_topics,
+    errors_as_messages,
+    open_session,
+    parse_when,
+    state,
+)
+from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
 logger = logging.getLogger(__name__)
@@ -41,40 +44,6 @@ JSON_COLUMNS = (
     "author",
     "score",
 )
-
-
-class State:
-    """What the global options decided, shared by the subcommands."""
-
-    def __init__(self, config_path: str | None, log_format: str, verbose: bool) -> None:
-        self.config_path = config_path
-        self.log_format = log_format
-        self.verbose = verbose
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        """The validated configuration, loaded on first use."""
-        if self._config is None:
-            self._config = load_config(self.config_path)
-            setup_logging(self._config.log_level, self.log_format, self.verbose)
-        return self._config
-
-
-@contextmanager
-def errors_as_messages() -> Iterator[None]:
-    """Turn wirewatch's own errors into one line on stderr and an exit code."""
-    try:
-        yield
-    except ConfigError as err:
-        click.echo(f"wirewatch: error: {err}", err=True)
-        sys.exit(2)
-    except (WirewatchError, StorageError) as err:
-        click.echo(f"wirewatch: error: {err}", err=True)
-        sys.exit(1)
-    except SQLAlchemyError as err:
-        click.echo(f"wirewatch: error: database: {one_line(err)}", err=True)
-        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,10 +68,6 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: b
     ctx.obj = State(config_path, log_format, verbose)
 
 
-def _state() -> State:
-    return click.get_current_context().find_object(State)  # type: ignore[return-value]
-
-
 @cli.command()
 @click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
 def crawl(sources: tuple[str, ...]) -> None:
@@ -110,7 +75,7 @@ def crawl(sources: tuple[str, ...]) -> None:
     from wirewatch.crawl import run_crawl
 
     with errors_as_messages():
-        summary = run_crawl(_state().config, list(sources) or None, verbose=_state().verbose)
+        summary = run_crawl(state().config, list(sources) or None, verbose=state().verbose)
     rows = [
         {
             "source": c.source,
@@ -133,22 +98,6 @@ def crawl(sources: tuple[str, ...]) -> None:
     if summary.nothing_crawled:
         click.echo("wirewatch: error: nothing could be crawled", err=True)
         sys.exit(1)
-
-
-def parse_when(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """A date (its start in ``tz``; the next day's start if ``end_of_day``) or a datetime."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
-        return start.astimezone(UTC)
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not a date or ISO 8601 datetime: {value!r}") from None
-    return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(UTC)
 
 
 @cli.command()
@@ -174,8 +123,8 @@ def query(
     from storage.queries import ArticleFilter, find_articles
 
     with errors_as_messages():
-        config = _state().config
-        _check_topics(config, topics)
+        config = state().config
+        check_topics(config, topics)
         tz = ZoneInfo(config.report.timezone)
         flt = ArticleFilter(
             topics=topics,
@@ -186,17 +135,10 @@ def query(
             since=parse_when(since, tz) if since else None,
             until=parse_when(until, tz, end_of_day=True) if until else None,
         )
-        with _session(config) as session:
+        with open_session(config) as session:
             rows = [_article_dict(r) for r in find_articles(session, flt)]
     columns = QUERY_COLUMNS if fmt == "table" else JSON_COLUMNS
     click.echo(render(rows, fmt, columns), nl=False)
-
-
-def _check_topics(config: Config, topics: tuple[str, ...]) -> None:
-    unknown = [t for t in topics if t not in config.topics]
-    if unknown:
-        known = ", ".join(sorted(config.topics)) or "none"
-        raise ConfigError(f"unknown topic {unknown[0]!r} (configured: {known})")
 
 
 def _article_dict(row: Any) -> dict[str, Any]:
@@ -211,20 +153,6 @@ def _article_dict(row: Any) -> dict[str, Any]:
         "author": row.author,
         "score": row.score,
     }
-
-
-@contextmanager
-def _session(config: Config) -> Iterator[Any]:
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
-
-    engine = make_engine(config.database_url)
-    try:
-        upgrade(engine)
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @cli.command()
@@ -243,14 +171,14 @@ def report(day: str | None, topics: tuple[str, ...], fmt: str, output: Path | No
     from reports.daily import build_report, render_report
 
     with errors_as_messages():
-        config = _state().config
-        _check_topics(config, topics)
+        config = state().config
+        check_topics(config, topics)
         tz = ZoneInfo(config.report.timezone)
         try:
             the_day = date.fromisoformat(day) if day else datetime.now(tz).date() - timedelta(1)
         except ValueError:
             raise ConfigError(f"--date: not a date (YYYY-MM-DD): {day!r}") from None
-        with _session(config) as session:
+        with open_session(config) as session:
             data = build_report(
                 session, the_day, config.report.timezone, list(topics) or sorted(config.topics)
             )
@@ -269,8 +197,8 @@ def run() -> None:
     from scheduler.service import Service
 
     with errors_as_messages():
-        config = _state().config
-        service = Service(config, config_path=_state().config_path)
+        config = state().config
+        service = Service(config, config_path=state().config_path)
     sys.exit(service.run())
 
 
@@ -286,7 +214,7 @@ def db_upgrade() -> None:
     from storage.migrate import current, upgrade
 
     with errors_as_messages():
-        engine = make_engine(_state().config.database_url)
+        engine = make_engine(state().config.database_url)
         try:
             upgrade(engine)
             click.echo(f"database at revision {current(engine)}")
@@ -301,7 +229,7 @@ def db_check() -> None:
     from storage.migrate import check, upgrade
 
     with errors_as_messages():
-        engine = make_engine(_state().config.database_url)
+        engine = make_engine(state().config.database_url)
         try:
             upgrade(engine)
             check(engine)
@@ -314,7 +242,7 @@ def db_check() -> None:
 def config_cmd() -> None:
     """Validate the configuration and show what it resolves to."""
     with errors_as_messages():
-        config = _state().config
+        config = state().config
     from sqlalchemy.engine import make_url
 
     click.echo(f"config file: {config.path or '(built-in defaults)'}")
