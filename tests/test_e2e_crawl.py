@@ -309,3 +309,48 @@ def test_nothing_crawlable_exits_non_zero(tmp_path: Path) -> None:
     (status,) = con.execute("select status from crawl_runs").fetchone()
     con.close()
     assert status == "failed"
+
+
+def test_huge_and_binary_responses_are_recorded_failures(tmp_path: Path) -> None:
+    page = (SITE / "pages/en/world/kuril-islands-drills.html").read_bytes()
+    huge = b"<html><body><p>" + b"x" * 300_000 + b"</p></body></html>"
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><link>{base}/ok.html</link></item>"
+        b"<item><link>{base}/huge.html</link></item>"
+        b"<item><link>{base}/image.html</link></item>"
+        b"</channel></rss>"
+    )
+    routes = {
+        "/rss.xml": Route(body=feed, content_type="application/rss+xml"),
+        "/ok.html": Route(body=page),
+        "/huge.html": Route(body=huge),
+        "/image.html": Route(body=b"\x89PNG\r\n\x1a\n" + bytes(2000), content_type="image/png"),
+    }
+    db = tmp_path / "huge.db"
+    with MockWire(routes) as wire:
+        config = tmp_path / "huge.toml"
+        config.write_text(
+            f"""builtin_sources = false
+[database]
+url = "sqlite:///{db}"
+[crawl]
+max_response_bytes = 100000
+retries = 0
+max_age_days = 100000
+[[sources]]
+name = "tiny"
+feeds = ["{wire.base_url}/rss.xml"]
+delay = 0
+""",
+            encoding="utf-8",
+        )
+        run_cli(config, "crawl")
+        base = wire.base_url
+    con = sqlite3.connect(db)
+    stored = [r[0] for r in con.execute("select url from articles")]
+    failures = dict(con.execute("select url, stage from fetch_failures").fetchall())
+    con.close()
+    # the page names its canonical URL (same site), which is where it is stored
+    assert stored == [base + "/en/world/kuril-islands-drills.html"]
+    assert failures == {base + "/huge.html": "download", base + "/image.html": "extract"}
