@@ -14,9 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from htmldate import find_date
 from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
@@ -24,6 +26,7 @@ from trafilatura.utils import load_html
 
 from pipelines.dates import page_time_candidates, reconcile
 from pipelines.encoding import decode_html
+from pipelines.metadata import page_metadata
 from wirewatch.errors import ExtractionError
 
 __all__ = ["Extracted", "content_hash", "extract_article"]
@@ -79,28 +82,29 @@ def extract_article(
     candidates = page_time_candidates(tree, source_tz)
     canonical = _canonical_url(tree, url)
     html_lang = _html_lang(tree)
+    meta = page_metadata(tree, url)
     doc = _trafilatura(tree, url, fast)
     text = _clean_text(doc.text or "")
     if not text:
         raise ExtractionError("no article text extracted")
     if len(text) < min_chars:
         raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
-    _check_not_listing(doc.pagetype, url)
-    title = _title(doc.title or feed_title or "", doc.sitename, url)
+    _check_not_listing(meta.pagetype, url)
+    title = _title(meta.title or feed_title or "", meta.sitename, url)
     published = reconcile(
         candidates,
         feed_published,
-        _day(doc.date),
+        _day(find_date(tree, url=url, **_DATE_PARAMS)),
         now or datetime.now(UTC),
         source_tz=source_tz,
     )
     return Extracted(
         title=title,
-        author=doc.author or None,
+        author=meta.author or None,
         text=text,
         language=_language(text, html_lang, language_hint),
-        sitename=doc.sitename or None,
-        description=doc.description or None,
+        sitename=meta.sitename or None,
+        description=meta.description or None,
         published=published.value if published else None,
         published_origin=published.origin if published else None,
         canonical_url=canonical,
@@ -108,7 +112,10 @@ def extract_article(
     )
 
 
-_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+# The day-only page date, trusted least. htmldate's "extensive search" hands free text to
+# dateparser, which compiles regexes for ~200 locales on first use (4-9 s per process);
+# page metadata and the feed give the time anyway.
+_DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
 
 
 def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
@@ -117,14 +124,10 @@ def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
         tree,
         url=url,
         fast=fast,
-        with_metadata=True,
+        with_metadata=False,  # pipelines.metadata reads the fields we keep, for less
         include_comments=False,
         include_tables=False,
         deduplicate=False,
-        # htmldate's "extensive search" hands free text to dateparser, which compiles
-        # regexes for ~200 locales on first use (4-9 s per process) for a day-only date
-        # we trust least; page metadata and the feed give the time.
-        date_extraction_params=_DATE_PARAMS,
     )
     if not isinstance(doc, Document):
         raise ExtractionError("no article text extracted")
