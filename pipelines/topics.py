@@ -1,162 +1,54 @@
-"""The topic matcher: compiles `[topics.<id>]` rule tables into one Aho-Corasick automaton and
-tells, for a title and a text, which topics an article is about and why.
+"""The topic matcher: compiles ``[topics.<id>]`` rule tables (pipelines/rules.py, described
+in docs/topics.md) into one Aho-Corasick automaton and tells, for a title and a text, which
+topics an article is about and why.
 
-A rule table (see wirewatch/default_topics.toml for a commented example)::
-
-    name = "Kuril Islands dispute"   # optional, defaults to the id
-    threshold = 2.0                  # score needed to flag (> 0, default 1.0)
-    title_weight = 2.0               # a title hit counts this many times (> 0, default 2.0)
-    terms = { en = ["Kurils", { term = "Habomai", weight = 2.0 }], ru = ["Курил{ы,ах}"] }
-    context = { en = [...] }         # optional: one of these must occur
-    context_all = [{ en = [...] }, { en = [...] }]  # optional: each group must occur
-    exclude = { en = [...] }         # optional: occurrences are masked before counting
+One pass of the automaton per field finds every term, exclusion and group form of every
+topic at once; the rest (exclusion masks, proximity, groups, threshold) works on the hits.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
 
-from pipelines.textnorm import expand_braces, is_cjk, is_word_char, make_snippet, normalize
-from pipelines.textnorm import normalize_term as _norm_form
+from pipelines.rules import EXCLUDE, GROUP, TERM, Entry, TopicRules, parse_topic
+from pipelines.textnorm import is_cjk, is_word_char, make_snippet, normalize
 from storage.records import MatchRecord
 from wirewatch.errors import TopicRuleError
 
-TERM, EXCLUDE, CONTEXT = 0, 1, 2
-_TOPIC_KEYS = ("name", "threshold", "title_weight", "terms", "context", "context_all", "exclude")
-_ID = re.compile(r"[a-z][a-z0-9_]*\Z")
-_LANG = re.compile(r"(any|[a-z]{2,3})\Z")
 _FIELDS = ("title", "text")
+_Hit = tuple[int, int, Entry]
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What one normalised form means for one topic."""
+@dataclass(slots=True)
+class HitReport:
+    """One occurrence of a term, and whether and how much it counted."""
 
-    topic: int
-    role: int
-    group: int
-    label: str
-    weight: float
+    term: str
+    field: str
+    start: int
+    end: int
+    weight: float  # what it added to the score (0 when it did not count)
     lang: str
+    note: str = ""  # why it did not count
 
 
-@dataclass(frozen=True, slots=True)
-class _Topic:
-    """The scalar settings of one compiled topic."""
+@dataclass(slots=True)
+class Explanation:
+    """Why one topic passed or failed on one document."""
 
-    id: str
+    topic: str
     name: str
+    score: float
     threshold: float
-    title_weight: float
-    groups: int
-
-
-_Hit = tuple[int, int, _Entry]
-
-
-def _positive(tid: str, rule: str, value: Any) -> float:
-    """A number > 0, or TopicRuleError naming the rule."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TopicRuleError(tid, rule, f"must be a number, got {type(value).__name__}")
-    if not value > 0 or value == float("inf"):
-        raise TopicRuleError(tid, rule, f"must be a finite number > 0, got {value}")
-    return float(value)
-
-
-def _item(tid: str, rule: str, item: Any, weights: bool) -> tuple[str, float]:
-    """One list item: a plain string, or `{term, weight}` where weights are allowed."""
-    if isinstance(item, str):
-        return item, 1.0
-    if not isinstance(item, Mapping):
-        raise TopicRuleError(tid, rule, f"must be a string or a table, got {type(item).__name__}")
-    if not weights:
-        raise TopicRuleError(tid, rule, "weights apply only to terms; write a plain string")
-    unknown = sorted(set(item) - {"term", "weight"})
-    if unknown:
-        raise TopicRuleError(tid, rule, f"unknown key {unknown[0]!r}; expected term, weight")
-    term = item.get("term")
-    if not isinstance(term, str):
-        raise TopicRuleError(tid, rule, 'needs term = "..."')
-    return term, _positive(tid, f"{rule}.weight", item.get("weight", 1.0))
-
-
-def _lists(
-    tid: str, rule: str, table: Any, weights: bool
-) -> list[tuple[str, str, str, float, list[str]]]:
-    """Parse a `{lang: [term, ...]}` table into (rule path, lang, label, weight, forms)."""
-    if not isinstance(table, Mapping) or not table:
-        raise TopicRuleError(tid, rule, "must be a non-empty table of language lists")
-    out = []
-    for lang, items in table.items():
-        path = f"{rule}.{lang}"
-        if not isinstance(lang, str) or not _LANG.match(lang):
-            raise TopicRuleError(tid, path, "language key must be 'any' or an ISO 639 code")
-        if not isinstance(items, list) or not items:
-            raise TopicRuleError(tid, path, "must be a non-empty list")
-        for n, raw in enumerate(items):
-            item_path = f"{path}[{n}]"
-            label, weight = _item(tid, item_path, raw, weights)
-            try:
-                forms = [_norm_form(f) for f in expand_braces(label)]
-            except ValueError as err:
-                raise TopicRuleError(tid, item_path, f"{label!r}: {err}") from err
-            if not all(forms):
-                raise TopicRuleError(tid, item_path, f"{label!r} yields an empty term")
-            out.append((item_path, lang, label, weight, list(dict.fromkeys(forms))))
-    return out
-
-
-def _sections(tid: str, table: Mapping[str, Any]) -> list[tuple[str, int, int, Any]]:
-    """(rule name, role, context group, language table) for each list section of a topic."""
-    if "terms" not in table:
-        raise TopicRuleError(tid, "terms", "missing; a topic needs at least one term")
-    context_all = table.get("context_all", [])
-    if not isinstance(context_all, list) or ("context_all" in table and not context_all):
-        raise TopicRuleError(tid, "context_all", "must be a non-empty list of tables")
-    sections = [("terms", TERM, 0, table["terms"])]
-    if "exclude" in table:
-        sections.append(("exclude", EXCLUDE, 0, table["exclude"]))
-    groups = [("context", table["context"])] if "context" in table else []
-    groups += [(f"context_all[{n}]", group) for n, group in enumerate(context_all)]
-    return sections + [(rule, CONTEXT, g, group) for g, (rule, group) in enumerate(groups)]
-
-
-def _parse_topic(tid: Any, table: Any, index: int) -> tuple[_Topic, list[tuple[str, _Entry]]]:
-    """Validate one topic table; return its settings and its (form, entry) pairs."""
-    if not isinstance(tid, str) or not _ID.match(tid):
-        raise TopicRuleError(str(tid), "id", "must be lowercase letters, digits and _")
-    if not isinstance(table, Mapping):
-        raise TopicRuleError(tid, "table", "must be a table")
-    unknown = sorted(set(table) - set(_TOPIC_KEYS))
-    if unknown:
-        raise TopicRuleError(tid, unknown[0], f"unknown key; expected one of {_TOPIC_KEYS}")
-    name = table.get("name", tid)
-    if not isinstance(name, str) or not name.strip():
-        raise TopicRuleError(tid, "name", "must be a non-empty string")
-    sections = _sections(tid, table)
-    pairs: list[tuple[str, _Entry]] = []
-    seen: dict[tuple[int, int, str, str], str] = {}
-    for rule, role, group, section in sections:
-        for path, lang, label, weight, forms in _lists(tid, rule, section, role == TERM):
-            entry = _Entry(index, role, group, label, weight, lang)
-            for form in forms:
-                other = seen.setdefault((role, group, lang, form), path)
-                if other != path:
-                    raise TopicRuleError(tid, path, f"form {form!r} already comes from {other}")
-                pairs.append((form, entry))
-    topic = _Topic(
-        tid,
-        name.strip(),
-        _positive(tid, "threshold", table.get("threshold", 1.0)),
-        _positive(tid, "title_weight", table.get("title_weight", 2.0)),
-        len({group for _, role, group, _ in sections if role == CONTEXT}),
-    )
-    return topic, pairs
+    passed: bool
+    reasons: list[str] = field(default_factory=list)
+    hits: list[HitReport] = field(default_factory=list)
+    groups: dict[str, int] = field(default_factory=dict)
+    record: MatchRecord | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -169,14 +61,14 @@ def _plain(value: Any) -> Any:
 
 
 def compile_topics(spec: Mapping[str, Mapping[str, Any]]) -> TopicMatcher:
-    """Validate `{topic_id: rule table}` and build the matcher; raises TopicRuleError."""
+    """Validate ``{topic_id: rule table}`` and build the matcher; raises TopicRuleError."""
     if not isinstance(spec, Mapping):
         raise TopicRuleError("*", "topics", "must be a table of topic tables")
     plain = _plain(spec)
-    topics: list[_Topic] = []
-    by_form: dict[str, list[_Entry]] = {}
+    topics: list[TopicRules] = []
+    by_form: dict[str, list[Entry]] = {}
     for index, (tid, table) in enumerate(plain.items()):
-        topic, pairs = _parse_topic(tid, table, index)
+        topic, pairs = parse_topic(tid, table, index)
         topics.append(topic)
         for form, entry in pairs:
             by_form.setdefault(form, []).append(entry)
@@ -189,21 +81,61 @@ def compile_topics(spec: Mapping[str, Mapping[str, Any]]) -> TopicMatcher:
     return TopicMatcher(plain, tuple(topics), automaton if by_form else None)
 
 
-def _longest_first(hits: list[_Hit]) -> list[_Hit]:
-    """Non-overlapping hits, taking the longest at each leftmost position."""
+def _longest_first(hits: list[_Hit]) -> tuple[list[_Hit], list[_Hit]]:
+    """(kept, dropped): non-overlapping hits, the longest at each leftmost position."""
     chosen: list[_Hit] = []
+    dropped: list[_Hit] = []
     last_end = -1
     for hit in sorted(hits, key=lambda h: (h[0], h[0] - h[1])):
         if hit[0] >= last_end:
             chosen.append(hit)
             last_end = hit[1]
-    return chosen
+        else:
+            dropped.append(hit)
+    return chosen, dropped
+
+
+def _distance(s: str, a: tuple[int, int], b: tuple[int, int], cjk: bool) -> int:
+    """Characters (CJK) or words between two spans; 0 when they touch or overlap."""
+    lo, hi = (a[1], b[0]) if a[0] <= b[0] else (b[1], a[0])
+    if hi <= lo:
+        return 0
+    return hi - lo if cjk else len(s[lo:hi].split())
+
+
+def _close(s: str, hit: _Hit, others: list[_Hit]) -> bool:
+    """True when one of ``others`` is within the hit's proximity limit."""
+    start, end, entry = hit
+    for gs, ge, _ in others:
+        cjk = is_cjk(s[start]) or is_cjk(s[gs])
+        limit = entry.within_chars if cjk else entry.within
+        if _distance(s, (start, end), (gs, ge), cjk) <= limit:
+            return True
+    return False
+
+
+def _proximity(s: str, hit: _Hit, groups: dict[int, list[_Hit]], names: tuple[str, ...]) -> str:
+    """Empty if the hit's near / not_near conditions hold, else what failed."""
+    entry = hit[2]
+    if not (entry.near or entry.not_near):
+        return ""
+    cjk = is_cjk(s[hit[0]])
+    limit = f"{entry.within_chars} characters" if cjk else f"{entry.within} words"
+    for g in entry.near:
+        if not _close(s, hit, groups.get(g, [])):
+            return f"no {names[g]!r} word within {limit}"
+    for g in entry.not_near:
+        if _close(s, hit, groups.get(g, [])):
+            return f"a word of {names[g]!r} within {limit} (not_near)"
+    return ""
 
 
 class TopicMatcher:
-    """Compiled topic rules; `match` returns the topics an article passes, with evidence."""
+    """Compiled topic rules; ``match`` returns the topics an article passes, with evidence."""
 
-    def __init__(self, spec: dict[str, Any], topics: tuple[_Topic, ...], automaton: Any) -> None:
+    def __init__(
+        self, spec: dict[str, Any], topics: tuple[TopicRules, ...], automaton: Any
+    ) -> None:
         self._spec = spec
         self._topics = topics
         self._automaton = automaton
@@ -216,6 +148,11 @@ class TopicMatcher:
     def topic_ids(self) -> tuple[str, ...]:
         """The ids of the compiled topics, in spec order."""
         return tuple(t.id for t in self._topics)
+
+    @property
+    def form_count(self) -> int:
+        """How many distinct normalised forms the automaton holds."""
+        return len(self._automaton) if self._automaton is not None else 0
 
     def _scan(self, s: str, language: str | None) -> dict[int, list[_Hit]]:
         """All boundary-respecting hits in ``s``, by topic, in original offsets."""
@@ -237,39 +174,113 @@ class TopicMatcher:
                     found.setdefault(entry.topic, []).append((start, end, entry))
         return found
 
+    def explain(
+        self, title: str, text: str, *, language: str | None = None, all_topics: bool = True
+    ) -> list[Explanation]:
+        """For each topic (or only those with a term hit), the hits, the score and the verdict."""
+        lang = language.split("-")[0].split("_")[0].casefold() if language else None
+        scans = (self._scan(title, lang), self._scan(text, lang))
+        if all_topics:
+            wanted: list[int] = list(range(len(self._topics)))
+        else:  # a topic without a term hit cannot pass: skip the bookkeeping
+            wanted = sorted(
+                i
+                for i in set(scans[0]) | set(scans[1])
+                if any(h[2].role == TERM for scan in scans for h in scan.get(i, ()))
+            )
+        out = []
+        for index in wanted:
+            hits = (scans[0].get(index, []), scans[1].get(index, []))
+            out.append(self._judge(self._topics[index], hits, (title, text)))
+        return out
+
     def match(self, title: str, text: str, *, language: str | None = None) -> list[MatchRecord]:
-        """Topics whose score reaches the threshold and whose context is present.
+        """Topics whose score reaches the threshold and whose groups are satisfied.
 
         ``language`` (ISO 639-1), when known, limits the term lists to that language and
         "any"; by default every list applies.
         """
-        lang = language.split("-")[0].split("_")[0].casefold() if language else None
-        scans = (self._scan(title, lang), self._scan(text, lang))
-        records = []
-        for index in sorted(set(scans[0]) | set(scans[1])):
-            hits = (scans[0].get(index, []), scans[1].get(index, []))
-            record = self._judge(self._topics[index], hits, (title, text))
-            if record is not None:
-                records.append(record)
-        return records
+        found = self.explain(title, text, language=language, all_topics=False)
+        return [e.record for e in found if e.record is not None]
 
     def _judge(
-        self, topic: _Topic, hits: tuple[list[_Hit], list[_Hit]], sources: tuple[str, str]
-    ) -> MatchRecord | None:
-        """Apply exclusions, context groups and the threshold to one topic's hits."""
+        self, topic: TopicRules, hits: tuple[list[_Hit], list[_Hit]], sources: tuple[str, str]
+    ) -> Explanation:
+        """Apply exclusions, proximity, groups and the threshold to one topic's hits."""
+        ex = Explanation(topic.id, topic.name, 0.0, topic.threshold, False)
+        ex.groups = dict.fromkeys(topic.group_names, 0)
         counted: list[tuple[str, _Hit]] = []
-        groups_seen: set[int] = set()
-        score = 0.0
-        for field_name, field_hits in zip(_FIELDS, hits, strict=True):
-            masks = [(s, e) for s, e, entry in field_hits if entry.role == EXCLUDE]
-            kept = [h for h in field_hits if not any(h[0] < e and s < h[1] for s, e in masks)]
-            groups_seen.update(h[2].group for h in kept if h[2].role == CONTEXT)
+        for field_name, field_hits, s in zip(_FIELDS, hits, sources, strict=True):
+            masks = [(h[0], h[1], h[2].label) for h in field_hits if h[2].role == EXCLUDE]
+            kept: list[_Hit] = []
+            for h in field_hits:
+                mask = next((m for m in masks if h[0] < m[1] and m[0] < h[1]), None)
+                if h[2].role == EXCLUDE:
+                    continue
+                if mask is not None:
+                    if h[2].role == TERM:
+                        note = f"inside exclusion {mask[2]!r}"
+                        ex.hits.append(HitReport(*self._where(h, field_name), 0.0, h[2].lang, note))
+                    continue
+                kept.append(h)
+            groups: dict[int, list[_Hit]] = {}
+            for h in kept:
+                if h[2].role == GROUP:
+                    groups.setdefault(h[2].group, []).append(h)
+                    ex.groups[topic.group_names[h[2].group]] += 1
             factor = topic.title_weight if field_name == "title" else 1.0
-            for hit in _longest_first([h for h in kept if h[2].role == TERM]):
-                counted.append((field_name, hit))
-                score += hit[2].weight * factor
-        if len(groups_seen) < topic.groups or not counted or score < topic.threshold - 1e-9:
-            return None
+            chosen, dropped = _longest_first([h for h in kept if h[2].role == TERM])
+            for h in dropped:
+                ex.hits.append(
+                    HitReport(*self._where(h, field_name), 0.0, h[2].lang, "inside a longer hit")
+                )
+            for h in chosen:
+                scope = h[2].field
+                note = "" if scope in ("both", field_name) else f"counts only in the {scope}"
+                note = note or _proximity(s, h, groups, topic.group_names)
+                weight = 0.0 if note else h[2].weight * factor
+                ex.hits.append(HitReport(*self._where(h, field_name), weight, h[2].lang, note))
+                if not note:
+                    counted.append((field_name, h))
+                    ex.score += weight
+        ex.score = round(ex.score, 6)
+        ex.hits.sort(key=lambda r: (r.field != "title", r.start))
+        ex.passed = self._verdict(topic, ex, bool(counted))
+        if ex.passed:
+            ex.record = self._record(topic, ex.score, counted, sources)
+        return ex
+
+    @staticmethod
+    def _where(hit: _Hit, field_name: str) -> tuple[str, str, int, int]:
+        return hit[2].label, field_name, hit[0], hit[1]
+
+    @staticmethod
+    def _verdict(topic: TopicRules, ex: Explanation, any_counted: bool) -> bool:
+        """Fill ``ex.reasons``; True when the topic passes."""
+        names, seen = topic.group_names, ex.groups
+        for g in topic.all:
+            if not seen[names[g]]:
+                ex.reasons.append(f"group {names[g]!r} (all) has no hit")
+        if topic.any and not any(seen[names[g]] for g in topic.any):
+            listed = ", ".join(repr(names[g]) for g in topic.any)
+            ex.reasons.append(f"none of the groups {listed} (any) has a hit")
+        for g in topic.none:
+            if seen[names[g]]:
+                ex.reasons.append(f"group {names[g]!r} (none) has {seen[names[g]]} hit(s)")
+        if not any_counted:
+            ex.reasons.append("no term counted")
+        elif ex.score < topic.threshold - 1e-9:
+            ex.reasons.append(f"score {ex.score:g} is below the threshold {topic.threshold:g}")
+        if ex.reasons:
+            return False
+        ex.reasons.append(f"score {ex.score:g} reaches the threshold {topic.threshold:g}")
+        return True
+
+    @staticmethod
+    def _record(
+        topic: TopicRules, score: float, counted: list[tuple[str, _Hit]], sources: tuple[str, str]
+    ) -> MatchRecord:
+        """The evidence stored with a flag."""
         terms: dict[str, int] = {}
         for _, (_, _, entry) in counted:
             terms[entry.label] = terms.get(entry.label, 0) + 1
@@ -280,7 +291,7 @@ class TopicMatcher:
             snippet, snippet_hits = make_snippet(sources[0], [(s, e) for _, (s, e, _) in counted])
         return MatchRecord(
             topic=topic.id,
-            score=round(score, 6),
+            score=score,
             terms=terms,
             hits=[{"term": h[2].label, "field": f, "start": h[0], "end": h[1]} for f, h in counted],
             snippet=snippet,

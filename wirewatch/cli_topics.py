@@ -1,0 +1,160 @@
+"""`wirewatch flag` (explain the topic rules on one document) and `wirewatch reflag`
+(re-apply the current rules to stored articles)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.request
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from pipelines.topics import Explanation, TopicMatcher, compile_topics
+from wirewatch.clikit import check_topics, errors_as_messages, open_session, parse_when, state
+from wirewatch.config import Config
+from wirewatch.errors import WirewatchError
+
+
+def _read(source: str, config: Config) -> tuple[bytes, str | None, str]:
+    """(body, content type, URL-ish name) of a file, a URL or stdin ("-")."""
+    if source == "-":
+        return sys.stdin.buffer.read(), None, "stdin"
+    if source.startswith(("http://", "https://")):
+        headers = {"User-Agent": config.crawl.user_agent}
+        request = urllib.request.Request(source, headers=headers)  # noqa: S310 - http(s) only
+        try:
+            with urllib.request.urlopen(request, timeout=config.crawl.timeout) as response:  # noqa: S310
+                body = response.read(config.crawl.max_response_bytes + 1)
+                ctype = response.headers.get("Content-Type")
+        except OSError as err:
+            raise WirewatchError(f"cannot fetch {source}: {err}") from err
+        if len(body) > config.crawl.max_response_bytes:
+            raise WirewatchError(f"{source}: larger than max_response_bytes")
+        return body, ctype, source
+    try:
+        return Path(source).read_bytes(), None, Path(source).resolve().as_uri()
+    except OSError as err:
+        raise WirewatchError(f"cannot read {source}: {err.strerror or err}") from err
+
+
+def _looks_like_html(body: bytes, ctype: str | None) -> bool:
+    if ctype:
+        return "html" in ctype.lower()
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") or b"<html" in head or b"<body" in head
+
+
+def load_document(source: str, config: Config) -> tuple[str, str, str | None]:
+    """(title, text, language) of a document: HTML goes through extraction, text is read as
+    UTF-8 with its first non-empty line as the title."""
+    body, ctype, url = _read(source, config)
+    if _looks_like_html(body, ctype):
+        from pipelines.extraction import extract_article
+
+        ex = extract_article(body, url, content_type=ctype or "text/html", min_chars=1)
+        return ex.title, ex.text, ex.language
+    text = body.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    title, _, rest = text.strip("\n").partition("\n")
+    return title.strip(), rest.strip("\n"), None
+
+
+def _hit_line(ex: Explanation, title: str, text: str, index: int) -> str:
+    hit = ex.hits[index]
+    surface = (title if hit.field == "title" else text)[hit.start : hit.end]
+    where = f"{hit.field}[{hit.start}:{hit.end}]"
+    verdict = f"+{hit.weight:g}" if not hit.note else f"not counted: {hit.note}"
+    return f"  {where:<16} {surface!r:<28} term {hit.term!r} ({hit.lang}) {verdict}"
+
+
+def render_explanations(exs: list[Explanation], title: str, text: str) -> str:
+    """The human-readable report of `wirewatch flag`."""
+    lines = [f"title: {title}", f"text: {len(text)} characters", ""]
+    for ex in exs:
+        verdict = "FLAGGED" if ex.passed else "not flagged"
+        lines.append(
+            f"{ex.topic} ({ex.name}): {verdict}; score {ex.score:g}, threshold {ex.threshold:g}"
+        )
+        lines += [f"  why: {reason}" for reason in ex.reasons]
+        lines += [_hit_line(ex, title, text, i) for i in range(len(ex.hits))]
+        if ex.groups:
+            lines.append("  groups: " + ", ".join(f"{k}={v}" for k, v in ex.groups.items()))
+        if ex.record is not None:
+            marked, pos = [], 0
+            for start, end in ex.record.snippet_hits:
+                marked += [ex.record.snippet[pos:start], "[", ex.record.snippet[start:end], "]"]
+                pos = end
+            lines.append("  snippet: " + "".join([*marked, ex.record.snippet[pos:]]))
+        lines.append("")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("source")
+@click.option("--topic", "topics", multiple=True, help="Explain only this topic (repeatable).")
+@click.option("--lang", "language", help="Use only the term lists of this language.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def flag(source: str, topics: tuple[str, ...], language: str | None, fmt: str) -> None:
+    """Explain which topic terms fire on one document (FILE, URL or - for stdin) and why."""
+    with errors_as_messages():
+        config = state().config
+        check_topics(config, topics)
+        title, text, detected = load_document(source, config)
+        spec = {k: v for k, v in config.topics.items() if not topics or k in topics}
+        exs = compile_topics(spec).explain(title, text, language=language)
+    if fmt == "json":
+        out = [asdict(ex) | {"language": detected} for ex in exs]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_explanations(exs, title, text), nl=False)
+
+
+def _reflag_batches(
+    session: Any, matcher: TopicMatcher, topics: tuple[str, ...], since: datetime | None, size: int
+) -> Any:
+    """Re-match stored articles batch by batch, committing each; yields (articles, counts)."""
+    from storage.rematch import article_batch, replace_matches
+
+    last = 0
+    while batch := article_batch(session, after_id=last, limit=size, since=since):
+        results = {a.id: matcher.match(a.title, a.text) for a in batch}
+        counts = replace_matches(
+            session, results, topics=topics or None, matched_at=datetime.now(UTC)
+        )
+        session.commit()
+        last = batch[-1].id
+        yield len(batch), counts
+
+
+@click.command()
+@click.option("--topic", "topics", multiple=True, help="Re-apply only this topic (repeatable).")
+@click.option("--since", help="Only articles published at or after (YYYY-MM-DD or ISO 8601).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True)
+def reflag(topics: tuple[str, ...], since: str | None, batch_size: int) -> None:
+    """Re-apply the current topic rules to stored articles; safe to interrupt and re-run."""
+    from storage.rematch import RematchCounts, count_articles
+
+    with errors_as_messages():
+        config = state().config
+        check_topics(config, topics)
+        start = parse_when(since, ZoneInfo(config.report.timezone)) if since else None
+        spec = {k: v for k, v in config.topics.items() if not topics or k in topics}
+        matcher = compile_topics(spec)
+        total = RematchCounts()
+        with open_session(config) as session:
+            count = count_articles(session, start)
+            with click.progressbar(length=count, label="reflag", file=sys.stderr) as bar:
+                for n, counts in _reflag_batches(session, matcher, topics, start, batch_size):
+                    for key in ("added", "removed", "changed", "unchanged"):
+                        setattr(total, key, getattr(total, key) + getattr(counts, key))
+                    bar.update(n)
+    click.echo(
+        f"{count} articles: {total.added} matches added, {total.removed} removed, "
+        f"{total.changed} changed, {total.unchanged} unchanged"
+    )
