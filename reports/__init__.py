@@ -1,0 +1,1 @@
+"""reports: the daily keyword-match report, built from storage, rendered and delivered."""

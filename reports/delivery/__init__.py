@@ -1,0 +1,1 @@
+"""Delivering a written report: dated files, email over SMTP, Slack-compatible webhooks."""
