@@ -39,21 +39,30 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's retry middleware, plus a wait before each retry and respect for Retry-After."""
+    """Scrapy's retry middleware, plus a wait before each retry and respect for Retry-After.
+
+    A ``Retry-After`` longer than ``WIREWATCH_RETRY_AFTER_MAX`` is not waited out inside
+    the crawl (that would hold a request slot other sources need): the response is passed
+    on as a failure, and the source's next poll is scheduled after the time asked.
+    """
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("WIREWATCH_RETRY_BACKOFF_BASE", 1.0)
         self.cap = settings.getfloat("WIREWATCH_RETRY_BACKOFF_MAX", 60.0)
+        self.max_retry_after = settings.getfloat("WIREWATCH_RETRY_AFTER_MAX", 10.0)
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
         """Retry like Scrapy does, waiting first (Retry-After when the server sent one)."""
+        header = response.headers.get(b"Retry-After")
+        asked = retry_after_seconds(header.decode("latin-1") if header else None)
+        if asked is not None and asked > self.max_retry_after:
+            logger.info("%s asks to retry after %.0fs; not retrying now", request.url, asked)
+            return response
         result = super().process_response(request, response)
         if isinstance(result, Request):
-            header = response.headers.get(b"Retry-After")
-            asked = retry_after_seconds(header.decode("latin-1") if header else None)
             await self._wait(result, asked)
         return result
 

@@ -32,6 +32,12 @@ TRACKING_PARAMS: frozenset[str] = frozenset(
 TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "pk_", "mtm_", "hsa_", "wt_", "ns_", "oly_")
 """Query parameter prefixes of analytics suites (Google, Piwik/Matomo, Webtrends, comScore)."""
 
+AMP_PARAMS: frozenset[str] = frozenset({"amp", "amp_js_v", "usqp", "_amp", "amp_gsa"})
+"""Query parameters (besides ``outputType=amp``) that only ask for the AMP rendering."""
+
+VARIANT_HOST_PREFIXES: tuple[str, ...] = ("www.", "m.", "mobile.", "amp.", "sp.")
+"""Host prefixes of desktop, mobile and AMP renderings of one site (identity keys ignore them)."""
+
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _MOBILE_PREFIXES = ("www.", "m.")
 
@@ -39,9 +45,10 @@ _MOBILE_PREFIXES = ("www.", "m.")
 def canonicalize_url(url: str) -> str:
     """Return the canonical form of an article URL, used as its identity; idempotent.
 
-    Lower-cases scheme and host, drops the default port, the fragment and tracking query
-    parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``), sorts the remaining query
-    parameters and removes trailing slashes from any path other than ``/``.
+    Lower-cases scheme and host, drops the default port, the fragment, tracking query
+    parameters (``TRACKING_PARAMS``, ``TRACKING_PREFIXES``) and AMP markers (``AMP_PARAMS``,
+    ``outputType=amp``, an ``amp`` first or last path segment, ``.amp.html``), sorts the
+    remaining query parameters and removes trailing slashes from any path other than ``/``.
     """
     normalized = w3lib_canonicalize_url(url.strip(), keep_fragments=False)
     parts = urlsplit(normalized)
@@ -51,11 +58,31 @@ def canonicalize_url(url: str) -> str:
     if default_port and netloc.endswith(default_port):
         netloc = netloc.removesuffix(default_port)
     netloc = netloc.removesuffix(":")
-    path = parts.path
+    path = _strip_amp_path(parts.path)
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    query = "&".join(pair for pair in parts.query.split("&") if pair and not _is_tracking(pair))
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _is_tracking(pair) and not _is_amp(pair)
+    )
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def identity_key(url: str) -> str:
+    """The key two renderings of one article share: canonical URL without scheme and variant host.
+
+    ``http``/``https``, ``www.``/``m.``/``amp.`` hosts and AMP paths of one story give one
+    key; the stored URL stays what the site calls it.
+    """
+    parts = urlsplit(canonicalize_url(url))
+    host = parts.netloc
+    for prefix in VARIANT_HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") > 1:
+            host = host.removeprefix(prefix)
+            break
+    key = host + parts.path
+    return f"{key}?{parts.query}" if parts.query else key
 
 
 def request_url(url: str) -> str:
@@ -78,6 +105,28 @@ def same_site(a: str, b: str) -> bool:
 def _is_tracking(pair: str) -> bool:
     name = unquote_plus(pair.split("=", 1)[0]).lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def _is_amp(pair: str) -> bool:
+    name, _, value = pair.partition("=")
+    name = unquote_plus(name).lower()
+    return name in AMP_PARAMS or (name == "outputtype" and value.lower() == "amp")
+
+
+def _strip_amp_path(path: str) -> str:
+    segments = path.split("/")
+    if len(segments) > 2 and segments[1].lower() == "amp":
+        del segments[1]
+    stripped = [s for s in segments if s]
+    if len(stripped) > 1 and stripped[-1].lower() == "amp":
+        while segments and not segments[-1]:
+            segments.pop()
+        segments.pop()
+    path = "/".join(segments) or "/"
+    for suffix in (".amp.html", ".amp.htm"):
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)] + suffix[4:]
+    return path
 
 
 def _site_key(url: str) -> str | None:

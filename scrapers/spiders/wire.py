@@ -5,6 +5,13 @@ Every request of a source goes through a download slot named after the source, s
 ``delay`` applies to feeds and articles alike and one slow source never slows another.
 Failures (dead links, broken feeds, timeouts) are yielded as ``FailureRecord`` items so
 they are stored and counted, never silently dropped.
+
+Every feed, sitemap and listing response also yields a ``FeedPoll`` (its validators,
+body hash, status), which the store pipeline keeps as polling state. With
+``WIREWATCH_INCREMENTAL`` a feed is requested conditionally (ETag, Last-Modified); a 304
+or a body identical to the last one is not parsed again, and an article already stored is
+not downloaded again unless its entry carries a newer ``updated``/``lastmod`` than our
+last fetch. Without it (a full crawl) every listed article is downloaded and re-checked.
 """
 
 from __future__ import annotations
@@ -17,33 +24,20 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from scrapers.failures import describe_failure
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.items import ArticlePage
-from scrapers.urls import request_url
+from scrapers.listings import parse_listing
+from scrapers.middlewares import retry_after_seconds
+from scrapers.polling import PollingState, conditional_headers, feed_poll, header
+from scrapers.urls import canonicalize_url, request_url
 from storage.records import FailureRecord
+from storage.sources import FeedPoll
 from wirewatch.errors import FeedError
 
 MAX_SITEMAP_DEPTH = 3
-
-
-def describe_failure(failure: Failure, timeout: float | None = None) -> tuple[str, int | None]:
-    """A one-line reason and the HTTP status (when there was one) for a failed request."""
-    exc = failure.value
-    if isinstance(exc, HttpError):
-        status = exc.response.status
-        return f"HTTP {status}", status
-    name = type(exc).__name__
-    if "Timeout" in name:
-        return (f"timed out after {timeout:g}s" if timeout else "timed out"), None
-    if "DNSLookup" in name:
-        return "DNS lookup failed", None
-    if "ConnectionRefused" in name:
-        return "connection refused", None
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return (f"{name}: {text}"[:300] if text else name), None
 
 
 class WireSpider(scrapy.Spider):
@@ -59,6 +53,9 @@ class WireSpider(scrapy.Spider):
         self.max_age = timedelta(days=7)
         self.max_articles = 500
         self.timeout: float | None = None
+        self.incremental = False
+        self.polling: PollingState | None = None
+        self.listed: dict[str, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WireSpider:
@@ -77,17 +74,42 @@ class WireSpider(scrapy.Spider):
         spider.max_age = timedelta(days=settings.getfloat("WIREWATCH_MAX_AGE_DAYS", 7.0))
         spider.max_articles = settings.getint("WIREWATCH_MAX_ARTICLES_PER_SOURCE", 500)
         spider.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
+        spider.incremental = settings.getbool("WIREWATCH_INCREMENTAL", False)
+        if settings.get("WIREWATCH_DATABASE_URL"):
+            spider.polling = PollingState(settings.get("WIREWATCH_DATABASE_URL"))
         return spider
 
+    def closed(self, reason: str) -> None:
+        """Release the polling-state connections."""
+        if self.polling is not None:
+            self.polling.close()
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Request every feed and sitemap of every selected source."""
+        """Request every feed, sitemap and listing page of every selected source."""
+        kinds = (
+            ("feeds", self.parse_feed, "feed"),
+            ("sitemaps", self.parse_sitemap, "sitemap"),
+            ("listings", self.parse_listing, "listing"),
+        )
+        urls = [u for src in self.sources.values() for key, _, _ in kinds for u in src.get(key, ())]
+        known = self.polling.validators(urls) if self.polling and self.incremental else {}
         for src in self.sources.values():
-            for url in src.get("feeds", ()):
-                yield self._request(src["name"], url, self.parse_feed, "feed", dont_filter=True)
-            for url in src.get("sitemaps", ()):
-                yield self._request(
-                    src["name"], url, self.parse_sitemap, "sitemap", dont_filter=True
-                )
+            for key, callback, stage in kinds:
+                for url in src.get(key, ()):
+                    yield self._feed_request(src["name"], url, callback, stage, known.get(url))
+
+    def _feed_request(
+        self, source: str, url: str, callback: Any, stage: str, validators: Any, **meta: Any
+    ) -> scrapy.Request:
+        return self._request(
+            source,
+            url,
+            callback,
+            stage,
+            dont_filter=True,
+            headers=conditional_headers(validators),
+            meta={"handle_httpstatus_list": [304], "wirewatch_feed_url": url, **meta},
+        )
 
     def _request(
         self, source: str, url: str, callback: Any, stage: str, **kwargs: Any
@@ -99,37 +121,109 @@ class WireSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         """Turn an RSS/Atom/RDF feed into article requests."""
         source = response.meta["wirewatch_source"]
+        if (skip := self._unchanged(response, source)) is not None:
+            yield skip
+            return
         try:
             entries = parse_feed(response.body, response.url, _content_type(response))
         except FeedError as err:
-            yield self._failure(source, response.url, "feed", str(err), response.status)
+            yield from self._feed_failed(response, source, "feed", str(err))
             return
-        self._inc(source, "feeds_ok")
-        yield from self._follow(source, entries)
+        yield from self._parsed(response, source, entries)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Turn a (news) sitemap or sitemap index into article and sitemap requests."""
         source = response.meta["wirewatch_source"]
+        if (skip := self._unchanged(response, source)) is not None:
+            yield skip
+            return
         try:
             result = parse_sitemap(response.body, response.url)
         except FeedError as err:
-            yield self._failure(source, response.url, "sitemap", str(err), response.status)
+            yield from self._feed_failed(response, source, "sitemap", str(err))
             return
-        self._inc(source, "feeds_ok")
         depth = response.meta.get("wirewatch_depth", 0)
-        if depth < MAX_SITEMAP_DEPTH:
+        if depth < MAX_SITEMAP_DEPTH and result.sitemaps:
+            known = (
+                self.polling.validators(result.sitemaps)
+                if self.polling is not None and self.incremental
+                else {}
+            )
             for url in result.sitemaps:
-                yield self._request(
-                    source, url, self.parse_sitemap, "sitemap", meta={"wirewatch_depth": depth + 1}
-                )
-        yield from self._follow(source, result.entries)
+                yield self._feed_request(
+                    source, url, self.parse_sitemap, "sitemap", known.get(url),
+                    wirewatch_depth=depth + 1,
+                )  # fmt: skip
+        yield from self._parsed(response, source, result.entries)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """Turn a section listing page into article requests by the source's link rule."""
+        source = response.meta["wirewatch_source"]
+        if (skip := self._unchanged(response, source)) is not None:
+            yield skip
+            return
+        pattern = self.sources.get(source, {}).get("link_pattern") or "."
+        entries = parse_listing(response.body, response.url, pattern)
+        if not entries:
+            yield from self._feed_failed(response, source, "listing", "no article links found")
+            return
+        yield from self._parsed(response, source, entries)
+
+    def _conditional(self) -> bool:
+        return self.polling is not None and self.incremental
+
+    def _unchanged(self, response: Response, source: str) -> FeedPoll | None:
+        """A FeedPoll when the feed did not change (304, or the same body in incremental mode)."""
+        now = datetime.now(UTC)
+        if response.status == 304:
+            self._inc(source, "feeds_ok")
+            self._inc(source, "feeds_not_modified")
+            return feed_poll(response, source, "not-modified", now)
+        if self._conditional():
+            url = response.meta.get("wirewatch_feed_url", response.url)
+            assert self.polling is not None
+            before = self.polling.validators([url]).get(url)
+            poll = feed_poll(response, source, "same-body", now)
+            if before is not None and before.body_hash == poll.body_hash:
+                self._inc(source, "feeds_ok")
+                self._inc(source, "feeds_same_body")
+                return poll
+        return None
+
+    def _feed_failed(
+        self, response: Response, source: str, stage: str, reason: str
+    ) -> Iterator[Any]:
+        yield feed_poll(response, source, "failed", datetime.now(UTC), error=reason)
+        yield self._failure(source, response.url, stage, reason, response.status)
+
+    def _parsed(self, response: Response, source: str, entries: list[FeedEntry]) -> Iterator[Any]:
+        self._inc(source, "feeds_ok")
+        requests = list(self._follow(source, entries))
+        new_items = sum(1 for r in requests if not r.meta.get("wirewatch_known"))
+        yield feed_poll(response, source, "changed", datetime.now(UTC), new_items=new_items)
+        yield from requests
 
     def _follow(self, source: str, entries: Iterable[FeedEntry]) -> Iterator[scrapy.Request]:
         cutoff = datetime.now(UTC) - self.max_age
+        fresh = []
         for entry in entries:
             when = entry.published or entry.updated
             if when is not None and when < cutoff:
                 self._inc(source, "too_old")
+                continue
+            fresh.append(entry)
+        known = self.polling.known(e.url for e in fresh) if self.polling else {}
+        listed = self.listed.setdefault(source, set())
+        for entry in fresh:
+            key = canonicalize_url(entry.url)
+            if key in listed:
+                continue
+            listed.add(key)
+            last_fetch = known.get(key)
+            changed = last_fetch is not None and entry.updated is not None
+            changed = changed and entry.updated > last_fetch  # type: ignore[operator]
+            if self.incremental and last_fetch is not None and not changed:
+                self._inc(source, "known_unchanged")
                 continue
             if self.followed[source] >= self.max_articles:
                 self._inc(source, "over_cap")
@@ -140,7 +234,13 @@ class WireSpider(scrapy.Spider):
                 request_url(entry.url),
                 self.parse_article,
                 "download",
-                meta={"feed_title": entry.title, "feed_published": entry.published},
+                meta={
+                    "feed_title": entry.title,
+                    "feed_published": entry.published,
+                    "wirewatch_listed": key,
+                    "wirewatch_entry_updated": entry.updated,
+                    "wirewatch_known": last_fetch is not None,
+                },
             )
 
     def parse_article(self, response: Response) -> Iterator[ArticlePage]:
@@ -160,7 +260,7 @@ class WireSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
         )
 
-    def on_error(self, failure: Failure) -> Iterator[FailureRecord]:
+    def on_error(self, failure: Failure) -> Iterator[FailureRecord | FeedPoll]:
         """Record a request that failed (HTTP error, timeout, refused, too large)."""
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("wirewatch_source", "?")
@@ -170,7 +270,24 @@ class WireSpider(scrapy.Spider):
             return
         reason, status = describe_failure(failure, self.timeout)
         stage = request.meta.get("wirewatch_stage", "download")
+        if stage in {"feed", "sitemap", "listing"}:
+            yield self._failed_poll(request, source, reason, status, failure)
         yield self._failure(source, request.url, stage, reason, status)
+
+    def _failed_poll(
+        self, request: Any, source: str, reason: str, status: int | None, failure: Failure
+    ) -> FeedPoll:
+        response = getattr(failure.value, "response", None)
+        retry_after = retry_after_seconds(header(response, "Retry-After")) if response else None
+        return FeedPoll(
+            url=request.meta.get("wirewatch_feed_url", request.url),
+            source=source,
+            polled_at=datetime.now(UTC),
+            outcome="failed",
+            status=status,
+            error=reason,
+            retry_after=retry_after,
+        )
 
     def _failure(
         self, source: str, url: str, stage: str, reason: str, status: int | None

@@ -1,0 +1,118 @@
+"""Article identity: canonical URLs, variant keys (AMP, mobile, http/https), story clusters."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from pipelines.simhash import distance, simhash, to_signed, to_unsigned
+from pipelines.worker import article_url
+from scrapers.urls import canonicalize_url, identity_key
+from storage import identity, writes
+from tests.conftest import article, utc
+
+AMP_CASES = [
+    ("https://www.japantimes.co.jp/news/2026/11/27/national/kuril/amp/", "https://www.japantimes.co.jp/news/2026/11/27/national/kuril"),
+    ("https://tass.com/amp/politics/1900001", "https://tass.com/politics/1900001"),
+    ("https://ria.ru/20261127/kurily-1990001.html?outputType=amp", "https://ria.ru/20261127/kurily-1990001.html"),
+    ("https://ria.ru/20261127/kurily-1990001.html?outputType=AMP&utm_source=yxnews", "https://ria.ru/20261127/kurily-1990001.html"),
+    ("https://www.example.com/story.amp.html", "https://www.example.com/story.html"),
+    ("https://www.example.com/story?amp=1&id=4", "https://www.example.com/story?id=4"),
+    ("https://www.example.com/story?amp", "https://www.example.com/story"),
+    ("https://www.example.com/amp", "https://www.example.com/amp"),  # a page called "amp" stays
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "expected"), AMP_CASES)
+def test_amp_markers_are_dropped(url: str, expected: str) -> None:
+    assert canonicalize_url(url) == expected
+    assert canonicalize_url(expected) == expected
+
+
+VARIANTS = [
+    "https://www.mainichi.jp/english/articles/20261127/p2g/00m/0na/010000c",
+    "http://mainichi.jp/english/articles/20261127/p2g/00m/0na/010000c/",
+    "https://m.mainichi.jp/english/articles/20261127/p2g/00m/0na/010000c#top",
+    "https://amp.mainichi.jp/english/articles/20261127/p2g/00m/0na/010000c/amp",
+    "https://mainichi.jp/english/articles/20261127/p2g/00m/0na/010000c?utm_source=rss&fbclid=x",
+]
+
+
+def test_variants_of_one_story_share_an_identity_key() -> None:
+    assert len({identity_key(u) for u in VARIANTS}) == 1
+    assert identity_key("https://m.tass.ru/politika/1") != identity_key(
+        "https://m.tass.ru/politika/2"
+    )
+    assert identity_key("https://tass.com/a") != identity_key("https://tass.ru/a")
+
+
+def test_same_site_rel_canonical_wins_over_the_fetched_url() -> None:
+    fetched = "https://m.tass.com/amp/politics/1900001?utm_source=rss"
+    assert (
+        article_url(fetched, "https://tass.com/politics/1900001/")
+        == "https://tass.com/politics/1900001"
+    )
+    assert (
+        article_url(fetched, "https://other.example/politics/1")
+        == "https://m.tass.com/politics/1900001"
+    )
+    assert article_url(fetched, "https://tass.com/") == "https://m.tass.com/politics/1900001"
+
+
+def test_mobile_amp_and_http_variants_are_stored_as_one_article(session: Session) -> None:
+    first = article(VARIANTS[0], text_="Officials met in Tokyo.", fetched_at=utc(2026, 11, 27, 1))
+    records = identity.resolve_variants(session, [first], identity_key)
+    assert writes.store_articles(session, None, records) == ["new"]
+    identity.remember_keys(session, [r.url for r in records], identity_key)
+
+    again = [article(canonicalize_url(u), text_="Officials met in Tokyo.") for u in VARIANTS[1:]]
+    resolved = identity.resolve_variants(session, again, identity_key)
+    assert {r.url for r in resolved} == {VARIANTS[0]}
+    assert writes.store_articles(session, None, resolved) == ["unchanged"] * 4
+
+    revised = article(VARIANTS[2], text_="Officials met in Tokyo on Friday.")
+    resolved = identity.resolve_variants(session, [revised], identity_key)
+    assert writes.store_articles(session, None, resolved) == ["updated"]
+    assert session.execute(text("select count(*), max(version) from articles")).one() == (1, 2)
+    history = identity.version_changes(session, VARIANTS[0])
+    assert [h["version"] for h in history] == [1, 2]
+    assert history[1]["title_changed"] is False
+    assert (history[1]["added"], history[1]["removed"]) == (3, 1)  # "Tokyo." -> "Tokyo on Friday."
+
+
+WIRE_STORY = (
+    "Japan and Russia held a first round of consultations on joint economic activity on the "
+    "southern Kuril Islands, the Japanese Foreign Ministry said on Friday. Officials discussed "
+    "fisheries, tourism and visa-free visits by former island residents, and agreed to meet "
+    "again next month in Moscow. Tokyo calls the islands the Northern Territories."
+)
+
+
+def test_simhash_near_duplicates_are_close_and_others_far() -> None:
+    republished = "TOKYO (Kyodo) -- " + WIRE_STORY.replace("on Friday", "on Friday morning")
+    other = (
+        "Farmers in the Mekong Delta finished the winter-spring rice harvest early this year, " * 3
+    )
+    assert distance(simhash(WIRE_STORY), simhash(republished)) <= identity.MAX_DISTANCE
+    assert distance(simhash(WIRE_STORY), simhash(other)) > 16
+    h = simhash(WIRE_STORY)
+    assert to_unsigned(to_signed(h)) == h and -(2**63) <= to_signed(h) < 2**63
+    assert simhash("") == 0
+
+
+def test_republished_story_joins_the_cluster_of_the_first(session: Session) -> None:
+    republished = "TOKYO (Kyodo) -- " + WIRE_STORY.replace("next month", "in December")
+    records = [
+        article("https://english.kyodonews.net/news/a1.html", text_=WIRE_STORY, source="kyodo"),
+        article("https://www.japantimes.co.jp/news/kuril", text_=republished, source="jt"),
+        article("https://tass.com/economy/1", text_="The rouble rose. " * 20, source="tass"),
+    ]
+    assert writes.store_articles(session, None, records) == ["new"] * 3
+    prints = [(r.url, to_signed(simhash(r.text)), r.fetched_at) for r in records]
+    clusters = identity.assign_clusters(session, prints, distance)
+    assert clusters[records[0].url] == clusters[records[1].url] != clusters[records[2].url]
+    assert identity.cluster_members(session, records[1].url) == [records[0].url, records[1].url]
+    # fingerprinting the same article again (an update) keeps its cluster
+    again = identity.assign_clusters(session, prints[1:2], distance)
+    assert again[records[1].url] == clusters[records[0].url]

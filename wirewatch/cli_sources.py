@@ -1,0 +1,147 @@
+"""`wirewatch sources`, `wirewatch sources check`, `wirewatch poll` and `wirewatch backfill`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+import click
+
+from wirewatch.clikit import errors_as_messages, open_session, state
+from wirewatch.errors import ConfigError
+from wirewatch.output import FORMATS, render
+
+SOURCE_COLUMNS = (
+    "source",
+    "enabled",
+    "language",
+    "last_poll",
+    "last_status",
+    "new_24h",
+    "failures",
+    "next_poll",
+    "interval",
+    "error",
+)
+CHECK_COLUMNS = ("source", "discovery", "extraction", "date", "language", "feed", "article")
+SUMMARY_COLUMNS = ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
+
+
+@click.group("sources", invoke_without_command=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """List every source with its polling state (or run a subcommand)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from storage.sources import source_overview
+
+    with errors_as_messages():
+        config = state().config
+        with open_session(config) as session:
+            rows = source_overview(session, [s.name for s in config.sources], datetime.now(UTC))
+    by_name = {s.name: s for s in config.sources}
+    for row in rows:
+        src = by_name[row["source"]]
+        row["enabled"] = "yes" if src.enabled else "no"
+        row["language"] = src.language
+        if row["interval"] is None:
+            row["interval"] = src.interval
+        row["interval"] = _duration(row["interval"])
+        if row["next_poll"] is None and src.enabled:
+            row["next_poll"] = "now"
+        for key in ("last_poll", "next_poll"):
+            if isinstance(row[key], datetime):
+                row[key] = row[key].replace(microsecond=0)
+    click.echo(render(rows, fmt, SOURCE_COLUMNS), nl=False)
+
+
+@sources.command("check")
+@click.option("--source", "names", multiple=True, help="Check only this source (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+def sources_check(names: tuple[str, ...], fmt: str) -> None:
+    """Fetch one feed and one article per source; report what still works. Exit 1 on a failure."""
+    from wirewatch.canary import run_canary
+
+    with errors_as_messages():
+        results = run_canary(state().config, list(names) or None)
+    rows = [{k: getattr(r, k) for k in CHECK_COLUMNS} for r in results]
+    click.echo(render(rows, fmt, CHECK_COLUMNS), nl=False)
+    if any(not r.ok for r in results):
+        sys.exit(1)
+
+
+@click.command("poll")
+@click.option("--source", "names", multiple=True, help="Poll only this source (repeatable).")
+def poll(names: tuple[str, ...]) -> None:
+    """Poll the sources politely once: conditional requests, only new or changed articles."""
+    from wirewatch.crawl import run_crawl
+
+    with errors_as_messages():
+        summary = run_crawl(
+            state().config, list(names) or None, verbose=state().verbose, incremental=True
+        )
+    rows = [{k: getattr(c, k) for k in SUMMARY_COLUMNS} for c in summary.counts]
+    click.echo(render(rows, "table", SUMMARY_COLUMNS), nl=False)
+    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
+    if summary.nothing_crawled:
+        click.echo("wirewatch: error: nothing could be polled", err=True)
+        sys.exit(1)
+
+
+@click.command("backfill")
+@click.option("--source", "name", required=True, help="The source to backfill.")
+@click.option("--since", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--until", help="Last day, included (YYYY-MM-DD; default: yesterday).")
+def backfill(name: str, since: str, until: str | None) -> None:
+    """Walk a source's dated archive from --since to --until; resumes where it stopped."""
+    from scrapers.backfill import BackfillSpider
+    from storage import backfill as progress
+    from wirewatch.crawl import run_crawl
+
+    with errors_as_messages():
+        config = state().config
+        src = config.source(name)
+        if not src.archive:
+            raise ConfigError(
+                f"source {name!r} has no archive configured (sources[{name}].archive)"
+            )
+        first = _day(since, "--since")
+        last = _day(until, "--until") if until else date.today() - timedelta(days=1)
+        if last < first:
+            raise ConfigError("--until is before --since")
+        summary = run_crawl(
+            config,
+            [name],
+            verbose=state().verbose,
+            spider=BackfillSpider,
+            spider_args={"since": first.isoformat(), "until": last.isoformat()},
+        )
+        with open_session(config) as session:
+            row = progress.progress(session, name, first, last)
+            done, links = (row.days_done, row.articles) if row else (0, 0)
+            next_day = row.next_day if row else first
+    total = (last - first).days + 1
+    counts = {c.source: c for c in summary.counts}.get(name)
+    stored = f"{counts.new} new, {counts.updated} updated" if counts else "nothing stored"
+    click.echo(f"{name}: {done}/{total} days done, {links} links listed; this run: {stored}")
+    if next_day <= last:
+        click.echo(
+            f"wirewatch: error: backfill stopped before {next_day}; run again to resume", err=True
+        )
+        sys.exit(1)
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}", param_hint=option) from None
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds:.0f}s"
