@@ -18,15 +18,23 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    WIREWATCH_DATA_DIR=/data
+    WIREWATCH_DATA_DIR=/data \
+    WIREWATCH_HEALTH_PORT=8080
 RUN groupadd --system --gid 10001 wirewatch \
  && useradd --system --uid 10001 --gid wirewatch --home-dir /data --shell /usr/sbin/nologin wirewatch \
  && mkdir -p /data && chown wirewatch:wirewatch /data
 COPY --from=builder /wheels /wheels
+# Only the wheels built above are installable here (--no-index): they are the pinned set.
+# hadolint ignore=DL3013
 RUN pip install --no-index --find-links=/wheels "wirewatch[postgres]" && rm -rf /wheels
 COPY --chmod=0755 docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
-USER wirewatch
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
+EXPOSE 8080
+# /healthz answers 503 when the scheduler or the database is down; urlopen raises on it.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WIREWATCH_HEALTH_PORT', '8080'), timeout=8)"]
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 CMD ["run"]

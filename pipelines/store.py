@@ -1,6 +1,8 @@
 """StorePipeline: writes articles and failures in batches of short transactions.
 
-One crawl is one ``crawl_runs`` row. Items are buffered and written every
+One crawl is one ``crawl_runs`` row: a new one, or the one ``WIREWATCH_RUN_ID`` names (the
+service writes it before starting the crawl child, so it can finish it if the child dies).
+Items are buffered and written every
 ``WIREWATCH_STORE_BATCH_SIZE`` items or ``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in
 its own transaction, so killing a crawl loses at most the batch in flight. Pages the
 extract pipeline dropped are recorded as failures with the drop's reason. When the
@@ -19,11 +21,15 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
+from pipelines.simhash import distance, simhash, to_signed
 from scrapers.items import ArticlePage
-from storage import writes
+from scrapers.urls import identity_key
+from storage import backfill, identity, sources, writes
+from storage.backfill import BackfillStep
 from storage.db import make_engine, make_sessionmaker
 from storage.errors import one_line
 from storage.records import ArticleRecord, FailureRecord, SourceCounts
+from storage.sources import FeedPoll, IntervalPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,10 @@ class StorePipeline:
         self.articles: list[ArticleRecord] = []
         self.failures: list[FailureRecord] = []
         self.counts: dict[str, SourceCounts] = {}
+        self.polls: list[FeedPoll] = []
+        self.all_polls: list[FeedPoll] = []
+        self.links: list[tuple[str, str, datetime | None, datetime]] = []
+        self.steps: list[BackfillStep] = []
         self.run_id: int | None = None
         self.loop: task.LoopingCall | None = None
         self.write_errors = 0
@@ -57,6 +67,7 @@ class StorePipeline:
             flush_seconds=settings.getfloat("WIREWATCH_STORE_FLUSH_SECONDS", 2.0),
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -69,9 +80,10 @@ class StorePipeline:
             name: src.get("language") for name, src in getattr(spider, "sources", {}).items()
         }
         self.counts = {name: SourceCounts(source=name) for name in sources}
+        given = self.crawler.settings.getint("WIREWATCH_RUN_ID", 0)  # set by the service
         with self.sessions.begin() as session:
             writes.ensure_sources(session, sources)
-            self.run_id = writes.start_run(session, sorted(sources))
+            self.run_id = given or writes.start_run(session, sorted(sources))
         self.crawler.stats.set_value("wirewatch/run_id", self.run_id)
         logger.info("crawl run %s started: %s", self.run_id, ", ".join(sorted(sources)))
         self.loop = task.LoopingCall(self.flush)
@@ -83,9 +95,23 @@ class StorePipeline:
             self.articles.append(item)
         elif isinstance(item, FailureRecord):
             self.failures.append(item)
+        elif isinstance(item, FeedPoll):
+            self.polls.append(item)
+            self.all_polls.append(item)
+        elif isinstance(item, BackfillStep):
+            self.steps.append(item)
         if len(self.articles) + len(self.failures) >= self.batch_size:
             self.flush()
         return item
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        """Remember the feed link a stored article was listed under (not downloaded again)."""
+        meta = getattr(response, "meta", None) or {}
+        if isinstance(item, ArticleRecord) and meta.get("wirewatch_listed"):
+            entry_updated = meta.get("wirewatch_entry_updated")
+            self.links.append(
+                (meta["wirewatch_listed"], item.source, entry_updated, item.fetched_at)
+            )
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         """Record a page the extract pipeline dropped, with the reason it gave."""
@@ -110,12 +136,12 @@ class StorePipeline:
         the records it still refuses are recorded as ``store`` failures, so one bad
         record never blocks the rest.
         """
-        if not self.articles and not self.failures:
+        if not (self.articles or self.failures or self.polls or self.links or self.steps):
             return
         articles, failures = self.articles, self.failures
         self.articles, self.failures = [], []
         try:
-            outcomes = self._write(articles, failures)
+            outcomes = self._write(articles, failures, state=True)
         except (OperationalError, InterfaceError) as err:
             self.write_errors += 1
             self.articles, self.failures = articles + self.articles, failures + self.failures
@@ -132,10 +158,27 @@ class StorePipeline:
             self._write([], failures)
         self._count(articles, outcomes, failures)
 
-    def _write(self, articles: list[ArticleRecord], failures: list[FailureRecord]) -> list[str]:
+    def _write(
+        self, articles: list[ArticleRecord], failures: list[FailureRecord], state: bool = False
+    ) -> list[str]:
+        """Store articles (variants resolved, fingerprints clustered), failures, polling state."""
+        polls, links, steps = (self.polls, self.links, self.steps) if state else ([], [], [])
         with self.sessions.begin() as session:
-            outcomes = writes.store_articles(session, self.run_id, articles)
+            resolved = identity.resolve_variants(session, articles, identity_key)
+            outcomes = writes.store_articles(session, self.run_id, resolved)
+            identity.remember_keys(session, {r.url for r in resolved}, identity_key)
+            changed = [
+                (r.url, to_signed(simhash(r.text)), r.fetched_at)
+                for r, outcome in zip(resolved, outcomes, strict=True)
+                if outcome != "unchanged"
+            ]
+            identity.assign_clusters(session, changed, distance)
             writes.record_failures(session, self.run_id, failures)
+            sources.record_feed_polls(session, polls)
+            sources.mark_links_seen(session, links)
+            backfill.save_steps(session, steps)
+        if state:
+            self.polls, self.links, self.steps = [], [], []
         return outcomes
 
     def _write_one_by_one(
@@ -197,6 +240,8 @@ class StorePipeline:
         stats = self.crawler.stats
         for name, counts in self.counts.items():
             counts.fetched = int(stats.get_value(f"wirewatch/{name}/fetched", 0))
+            counts.unchanged += int(stats.get_value(f"wirewatch/{name}/known_unchanged", 0))
+        self._record_sources(spider)
         lost = len(self.articles) + len(self.failures)
         status = run_status(reason, list(self.counts.values()), lost)
         error = f"{lost} records could not be written" if lost else None
@@ -214,6 +259,28 @@ class StorePipeline:
         finally:
             self.engine.dispose()
         logger.info("crawl run %s finished: %s (%s)", self.run_id, status, reason)
+
+    def _record_sources(self, spider: Any) -> None:
+        """Fold this crawl's feed polls into each source's state and next poll time."""
+        configured = getattr(spider, "sources", {})
+        by_source: dict[str, list[FeedPoll]] = defaultdict(list)
+        for poll in self.all_polls:
+            by_source[poll.source].append(poll)
+        try:
+            with self.sessions.begin() as session:
+                for name, polls in by_source.items():
+                    sources.record_source_poll(
+                        session, name, polls, source_policy(configured.get(name, {}))
+                    )
+        except SQLAlchemyError as err:
+            logger.error("could not record polling state: %s", one_line(err))
+
+
+def source_policy(src: dict[str, Any]) -> IntervalPolicy:
+    """A source's interval policy from its settings dict (interval, interval_bounds)."""
+    base = float(src.get("interval", 900.0))
+    low, high = src.get("interval_bounds") or (base / 4, base * 8)
+    return IntervalPolicy(base=base, minimum=float(low), maximum=float(high))
 
 
 def run_status(reason: str, counts: list[SourceCounts], lost: int) -> str:

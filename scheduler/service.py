@@ -1,177 +1,297 @@
 """`wirewatch run`: the long-lived service that decides when crawls and reports happen.
 
-Each crawl runs in its own child process (``python -m wirewatch crawl --source S``), as
-scrapyd does: Twisted's reactor cannot be restarted in one process, and a child isolates
-crashes, hangs and memory leaks. A child that outlives its wall-clock limit is stopped
-(SIGTERM first, so Scrapy closes the spider and flushes what it fetched, then SIGKILL).
-At most ``MAX_CONCURRENT_CRAWLS`` crawls run at once: each uses a Scrapy process plus an
-extraction pool, and the machine has two cores.
-
-SIGTERM or SIGINT stops scheduling, asks running crawls to finish (bounded by
-``STOP_GRACE``) and exits 0; a second signal exits at once. Configuration changes take
-effect on restart.
+Lifecycle (``Service.run``): take the SQLite lock file (a second instance refuses to
+start), migrate, start the health endpoint, start the scheduler paused, then loop: a
+standby tries the PostgreSQL advisory lock every ``leader_poll`` seconds; the leader
+checks it holds the lock as often, pauses the scheduler when it does not and reschedules
+from the database when it leads again. SIGTERM/SIGINT stop scheduling, SIGTERM the crawl
+children (Scrapy closes the spider and flushes), SIGKILL what is left after
+``stop_grace``, record how each run ended and exit 0; a second signal kills the children
+and exits 1 at once. SIGHUP is ignored: configuration changes take effect on restart.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
+from scheduler import state
+from scheduler.health import HealthServer, service_health
+from scheduler.jobs import Children, CrawlJob, Outcome, base_crawl_args, signal_group
+from scheduler.leader import Election, make_election, upgrade_schema
+from scheduler.metrics import ServiceMetrics
+from scheduler.report_job import ReportJob
+from storage.errors import one_line
 from wirewatch.config import Config
+from wirewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-MAX_CONCURRENT_CRAWLS = 2
-STOP_GRACE = 60.0
-CRAWL_TIMEOUT_FACTOR = 3.0
-MIN_CRAWL_TIMEOUT = 600.0
+JOB_RECORD_GRACE = 15.0
+"""After the children are gone, how long job threads get to record how runs ended."""
 
 
 class Service:
-    """Schedules one crawl job per enabled source and the daily report job."""
+    """One `wirewatch run` process: election, scheduler, children, health, signals."""
 
-    def __init__(self, config: Config, config_path: str | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        config_path: str | None = None,
+        log_format: str = "text",
+        verbose: bool = False,
+    ) -> None:
         self.config = config
         self.config_path = config_path
+        self.log_format = log_format
+        self.verbose = verbose
         self.stopping = threading.Event()
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.lock = threading.Lock()
-        self.scheduler: BackgroundScheduler | None = None
-
-    def _base_command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "wirewatch"]
-        if self.config_path:
-            cmd += ["--config", self.config_path]
-        return cmd
-
-    def build_scheduler(self) -> BackgroundScheduler:
-        """A scheduler with one job per enabled source and one for the daily report."""
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(MAX_CONCURRENT_CRAWLS + 1)},
-            job_defaults={"coalesce": True, "max_instances": 1},
-            timezone=UTC,
-        )
-        now = datetime.now(UTC)
-        for i, src in enumerate(s for s in self.config.sources if s.enabled):
-            scheduler.add_job(
-                self.crawl_source,
-                IntervalTrigger(seconds=src.interval, jitter=min(60.0, src.interval / 10)),
-                args=[src.name, max(MIN_CRAWL_TIMEOUT, src.interval * CRAWL_TIMEOUT_FACTOR)],
-                id=f"crawl:{src.name}",
-                name=f"crawl {src.name}",
-                replace_existing=True,
-                misfire_grace_time=int(src.interval),
-                next_run_time=now + timedelta(seconds=1 + 2 * i),
-            )
-        rep = self.config.report
-        scheduler.add_job(
-            self.make_report,
-            CronTrigger(hour=rep.time.hour, minute=rep.time.minute, timezone=rep.timezone),
-            id="report:daily",
-            name="daily report",
-            replace_existing=True,
-            misfire_grace_time=6 * 3600,
-        )
-        return scheduler
-
-    def crawl_source(self, name: str, timeout: float) -> int | None:
-        """Run one crawl of ``name`` in a child process; stop it if it outlives ``timeout``."""
-        if self.stopping.is_set():
-            return None
-        cmd = [*self._base_command(), "crawl", "--source", name]
-        logger.info("crawl of %s starting", name)
-        with self.lock:
-            child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-            self.children[name] = child
-        try:
-            code = child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            logger.error("crawl of %s exceeded %.0fs; stopping it", name, timeout)
-            code = _stop(child, STOP_GRACE)
-        finally:
-            with self.lock:
-                self.children.pop(name, None)
-        level = logging.INFO if code == 0 else logging.WARNING
-        logger.log(level, "crawl of %s finished with exit code %s", name, code)
-        return code
-
-    def make_report(self) -> int | None:
-        """Write the report of the day that just ended, in every format, to the report dir."""
-        if self.stopping.is_set():
-            return None
-        directory = self.config.report_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        from zoneinfo import ZoneInfo
-
-        day = datetime.now(ZoneInfo(self.config.report.timezone)).date() - timedelta(days=1)
-        code = 0
-        for fmt in ("md", "json"):
-            out = Path(directory) / f"wirewatch-{day.isoformat()}.{fmt}"
-            cmd = [
-                *self._base_command(),
-                "report",
-                "--date",
-                day.isoformat(),
-                "--format",
-                fmt,
-                "--output",
-                str(out),
-            ]
-            code = code or subprocess.call(cmd, stdin=subprocess.DEVNULL, timeout=600)
-        logger.info("daily report for %s written to %s (exit %s)", day, directory, code)
-        return code
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.stopping.is_set():
-            logger.warning("second signal: exiting now")
-            with self.lock:
-                for child in self.children.values():
-                    child.kill()
-            raise SystemExit(1)
-        logger.info("signal %s: stopping (send again to exit at once)", signum)
-        self.stopping.set()
+        self.leading = False
+        self.children = Children()
+        self.active = 0
+        self.active_lock = threading.Condition()
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; return the process exit code."""
-        from wirewatch.crawl import prepare_database
-
-        prepare_database(self.config.database_url)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        self.scheduler = self.build_scheduler()
-        self.scheduler.start()
-        jobs = ", ".join(job.id for job in self.scheduler.get_jobs())
-        logger.info("wirewatch service started; jobs: %s", jobs)
-        while not self.stopping.wait(1.0):
-            pass
-        self.scheduler.shutdown(wait=False)
-        with self.lock:
-            running = list(self.children.values())
-        for child in running:
-            child.send_signal(signal.SIGTERM)
-        for child in running:
-            _stop(child, STOP_GRACE, already_signalled=True)
-        logger.info("wirewatch service stopped")
+        election = make_election(self.config.database_url)
+        election.acquire()  # SQLite: raises AlreadyRunning; PostgreSQL: decided in the loop
+        upgrade_schema(self.config.database_url)
+        self.engine = state.service_engine(self.config.database_url)
+        self.metrics = ServiceMetrics(self.engine)
+        health = self._health_server()
+        self.scheduler = self._build_scheduler(election)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        if health:
+            health.start()
+        self.scheduler.start(paused=True)
+        logger.info("wirewatch service started (pid %d)", os.getpid())
+        try:
+            self._loop(election)
+        finally:
+            self._shutdown(election, health)
         return 0
 
+    def _health_server(self) -> HealthServer | None:
+        svc = self.config.service
+        if not svc.health_port:
+            return None
+        try:
+            return HealthServer(
+                svc.health_host, svc.health_port, self.status, self.metrics.registry
+            )
+        except OSError as err:
+            where = f"{svc.health_host}:{svc.health_port}"
+            raise ConfigError(
+                f"service.health_port: cannot listen on {where}: {err.strerror}"
+            ) from None
 
-def _stop(child: subprocess.Popen[bytes], grace: float, already_signalled: bool = False) -> int:
-    """SIGTERM a child (Scrapy then closes the spider and flushes), SIGKILL after ``grace``."""
-    if not already_signalled:
-        child.send_signal(signal.SIGTERM)
-    try:
-        return child.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        return child.wait()
+    def _build_scheduler(self, election: Election) -> BackgroundScheduler:
+        base = [sys.executable, "-m", "wirewatch"]
+        if self.config_path:
+            base += ["--config", self.config_path]
+
+        def may_start() -> bool:
+            return self.leading and not self.stopping.is_set() and election.holds()
+
+        self.crawl_job = CrawlJob(
+            self.config,
+            self.engine,
+            self.children,
+            base_crawl_args(self.config_path, self.log_format, self.verbose),
+            may_start,
+            self._observe,
+        )
+        self.report_job = ReportJob(
+            self.config, self.engine, self.children, base, may_start, lambda code: None
+        )
+        scheduler = BackgroundScheduler(
+            executors={
+                "crawls": ThreadPoolExecutor(self.config.service.max_concurrent_crawls),
+                "reports": ThreadPoolExecutor(1),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        scheduler.add_listener(self._still_running, EVENT_JOB_MAX_INSTANCES)
+        logging.getLogger("apscheduler.scheduler").addFilter(_DropMaxInstances())
+        return scheduler
+
+    def _still_running(self, event: JobEvent) -> None:
+        logger.debug("%s is still running; this slot is skipped, not overlapped", event.job_id)
+
+    def _loop(self, election: Election) -> None:
+        announced = False
+        while not self.stopping.is_set():
+            if self.leading and not election.holds():
+                self._step_down()
+            if not self.leading and election.acquire():
+                self._lead()
+            elif not self.leading and not announced:
+                logger.info(
+                    "another service leads this database; standing by (retry every %.0fs)",
+                    self.config.service.leader_poll,
+                )
+                announced = True
+            self.stopping.wait(self.config.service.leader_poll)
+
+    def _lead(self) -> None:
+        try:
+            first_led = state.first_leader_at(self.engine)
+            starts = state.last_starts(self.engine)
+            catch_up = self.report_job.catch_up_day(first_led)
+        except SQLAlchemyError as err:
+            logger.warning("cannot read the schedule state yet: %s", one_line(err))
+            return
+        self._schedule(starts)
+        if catch_up is not None:
+            logger.info("the report for %s fell due while no service ran; making it", catch_up)
+            self.scheduler.add_job(
+                self._report,
+                "date",
+                args=[catch_up.isoformat()],
+                id="report:catch-up",
+                executor="reports",
+                replace_existing=True,
+            )
+        self.crawl_job.reset_backoff()
+        self.leading = True
+        self.metrics.leader.set(1)
+        self.scheduler.resume()
+        jobs = ", ".join(job.id for job in self.scheduler.get_jobs())
+        logger.info("leading the schedule; jobs: %s", jobs)
+
+    def _step_down(self) -> None:
+        self.leading = False
+        self.metrics.leader.set(0)
+        self.scheduler.pause()
+        logger.warning("lost the database lock; no new jobs until it is held again")
+
+    def _schedule(self, starts: dict[str, datetime]) -> None:
+        """(Re)create the jobs; a source's next crawl follows its last one in the database."""
+        now = datetime.now(UTC)
+        for i, src in enumerate(s for s in self.config.sources if s.enabled):
+            first = now + timedelta(seconds=1 + 2 * i)
+            if src.name in starts:
+                first = max(first, starts[src.name] + timedelta(seconds=src.interval))
+            self.scheduler.add_job(
+                self._crawl,
+                IntervalTrigger(seconds=src.interval, jitter=min(60.0, src.interval / 10)),
+                args=[src.name],
+                id=f"crawl:{src.name}",
+                name=f"crawl {src.name}",
+                executor="crawls",
+                replace_existing=True,
+                next_run_time=first,
+            )
+        rep = self.config.report
+        self.scheduler.add_job(
+            self._report,
+            CronTrigger(
+                hour=rep.time.hour,
+                minute=rep.time.minute,
+                second=rep.time.second,
+                timezone=rep.timezone,
+            ),
+            id="report:daily",
+            name="daily report",
+            executor="reports",
+            replace_existing=True,
+            misfire_grace_time=6 * 3600,
+        )
+
+    @contextmanager
+    def _tracked(self) -> Iterator[None]:
+        with self.active_lock:
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self.active_lock:
+                self.active -= 1
+                self.active_lock.notify_all()
+
+    def _crawl(self, source: str) -> None:
+        with self._tracked():
+            self.crawl_job(source)
+
+    def _report(self, day: str | None = None) -> None:
+        with self._tracked():
+            self.report_job(day)
+
+    def _observe(self, out: Outcome) -> None:
+        self.metrics.durations.labels(out.source).observe(out.seconds)
+        if out.reason and out.reason != "interrupted":
+            self.metrics.failures.labels(out.source, out.reason.split(":", 1)[0]).inc()
+
+    def status(self) -> tuple[bool, dict[str, Any]]:
+        """Health for /healthz: scheduler alive, database reachable, last success per source."""
+        alive = self.scheduler.running and not self.stopping.is_set()
+        failures = {name: off.failures for name, off in self.crawl_job.backoff.items()}
+        return service_health(self.config, self.engine, alive, self.leading, failures)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping.is_set():
+            logger.warning("second signal: killing running crawls and exiting now")
+            for child in self.children.snapshot():
+                signal_group(child, signal.SIGKILL)
+            os._exit(1)
+        logger.info(
+            "%s: stopping; running crawls get %.0fs to finish (signal again to exit at once)",
+            signal.Signals(signum).name,
+            self.config.service.stop_grace,
+        )
+        self.stopping.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        logger.warning("SIGHUP ignored: restart the service to apply configuration changes")
+
+    def _shutdown(self, election: Election, health: HealthServer | None) -> None:
+        self.crawl_job.stopping.set()
+        self.report_job.stopping.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        running = self.children.snapshot()
+        for child in running:
+            signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + self.config.service.stop_grace
+        for child in running:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.warning("child %d did not stop within the grace time; killing it", child.pid)
+                signal_group(child, signal.SIGKILL)
+                child.wait()
+        with self.active_lock:
+            self.active_lock.wait_for(lambda: self.active == 0, timeout=JOB_RECORD_GRACE)
+        election.release()
+        if health:
+            health.stop()
+        self.engine.dispose()
+        logger.info("wirewatch service stopped")
+
+
+class _DropMaxInstances(logging.Filter):
+    """APScheduler warns each time a slot is skipped because the crawl still runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the "maximum number of running instances" warning."""
+        return "maximum number of running instances" not in record.getMessage()

@@ -1,84 +1,70 @@
-"""`wirewatch run` as a real process: it crawls on schedule and stops cleanly on SIGTERM."""
+"""`wirewatch run` as a real process: it crawls on schedule, answers /healthz and /metrics,
+logs JSON lines with the run id, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
+import itertools
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.mockwire import MockWire
+from tests.test_service_support import (
+    SITE,
+    ServiceProcess,
+    finished,
+    free_port,
+    http_get,
+    query,
+    write_config,
+)
 
 pytestmark = pytest.mark.e2e
 
-SITE = Path(__file__).parent / "fixtures" / "mockwire"
-
-
-def finished_runs(db: Path) -> list[tuple[str, str]]:
-    if not db.exists():
-        return []
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(
-            "select status, finished_at from crawl_runs where finished_at is not null"
-        ).fetchall()
-    except sqlite3.OperationalError:  # not migrated yet
-        return []
-    finally:
-        con.close()
-
 
 def test_service_crawls_on_schedule_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
-    db = tmp_path / "service.db"
+    db = f"sqlite:///{tmp_path / 'service.db'}"
+    port = free_port()
     with MockWire.from_directory(SITE) as wire:
-        config = tmp_path / "wirewatch.toml"
-        config.write_text(
-            f"""builtin_sources = false
-data_dir = "{tmp_path}"
-[database]
-url = "sqlite:///{db}"
-[crawl]
-timeout = 2
-retries = 0
-max_age_days = 100000
-[[sources]]
-name = "mockwire"
-feeds = ["{wire.base_url}/rss.xml"]
-delay = 0
-interval = "4s"
-""",
-            encoding="utf-8",
+        config = write_config(
+            tmp_path / "wirewatch.toml",
+            db,
+            [{"name": "mockwire", "feeds": [f"{wire.base_url}/rss.xml"], "interval": "3s"}],
+            {"health_port": port},
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wirewatch", "--config", str(config), "run"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            text=True,
-        )
+        svc = ServiceProcess(config, tmp_path / "service.log", "--log-format", "json")
         try:
-            deadline = time.monotonic() + 90
-            while len(finished_runs(db)) < 2 and time.monotonic() < deadline:
-                assert proc.poll() is None, proc.communicate()[0]
-                time.sleep(0.5)
-            runs = finished_runs(db)
-            assert len(runs) >= 2, "the service did not crawl twice within 90 s"
-            proc.send_signal(signal.SIGTERM)
-            out, _ = proc.communicate(timeout=90)
+            svc.wait_for(lambda: len(finished(db)) >= 2, 60, "the service did not crawl twice")
+            status, body = http_get(f"http://127.0.0.1:{port}/healthz")
+            metrics = http_get(f"http://127.0.0.1:{port}/metrics")[1]
+            code, seconds = svc.stop()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert proc.returncode == 0, out
-    assert "wirewatch service stopped" in out
-    assert all(status in {"ok", "partial", "interrupted"} for status, _ in finished_runs(db))
-    con = sqlite3.connect(db)
-    (count,) = con.execute("select count(*) from articles").fetchone()
-    con.close()
-    assert count > 0
+            svc.kill()
+        feed_requests = wire.requested("/rss.xml")
+    assert code == 0, svc.log
+    assert seconds < 15
+    assert status == 200, body
+    health = json.loads(body)
+    assert health["role"] == "leader" and health["database"] == "ok"
+    assert health["sources"]["mockwire"]["last_success"] is not None
+    assert 'wirewatch_articles_new_total{source="mockwire"}' in metrics
+    assert 'wirewatch_crawl_runs_total{source="mockwire",status=' in metrics
+    assert "wirewatch_last_success_timestamp_seconds{" in metrics
+    assert 'wirewatch_crawl_duration_seconds_count{source="mockwire"}' in metrics
+
+    ends = finished(db)
+    assert all(status in {"ok", "partial", "interrupted"} for _, _, status, *_ in ends)
+    assert not list(query(db, "select id from crawl_runs where status = 'running'"))
+    assert query(db, "select count(*) from articles")[0][0] > 0
+    # on schedule: about one crawl per 3 s interval, never two at once
+    starts = sorted(r[3] for r in ends)
+    assert all(b > a for a, b in itertools.pairwise(starts))
+    assert feed_requests <= len(query(db, "select id from crawl_runs")) + 1
+
+    lines = [json.loads(line) for line in svc.log.splitlines() if line.startswith("{")]
+    assert lines and "wirewatch service stopped" in lines[-1]["message"]
+    crawl_lines = [line for line in lines if line["logger"].startswith(("scrapy", "pipelines"))]
+    assert crawl_lines and all("run_id" in line for line in crawl_lines)
+    run_ids = {r[0] for r in ends}
+    assert {line["run_id"] for line in crawl_lines} <= run_ids | {max(run_ids) + 1}

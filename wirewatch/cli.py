@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,6 @@ from wirewatch.clikit import (
     parse_when,
     state,
 )
-from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
 logger = logging.getLogger(__name__)
@@ -156,50 +154,15 @@ def _article_dict(row: Any) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option(
-    "--date", "day", help="The day to report (YYYY-MM-DD, report time zone); default: yesterday."
-)
-@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
-def report(day: str | None, topics: tuple[str, ...], fmt: str, output: Path | None) -> None:
-    """The keyword-match report of one day: per topic, the matched articles."""
-    from reports.daily import build_report, render_report
-
-    with errors_as_messages():
-        config = state().config
-        check_topics(config, topics)
-        tz = ZoneInfo(config.report.timezone)
-        try:
-            the_day = date.fromisoformat(day) if day else datetime.now(tz).date() - timedelta(1)
-        except ValueError:
-            raise ConfigError(f"--date: not a date (YYYY-MM-DD): {day!r}") from None
-        with open_session(config) as session:
-            data = build_report(
-                session, the_day, config.report.timezone, list(topics) or sorted(config.topics)
-            )
-        text = render_report(data, fmt)
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
-
-
-@cli.command()
 def run() -> None:
     """Run the service: crawl each source on its interval, make the daily report."""
     from scheduler.service import Service
 
     with errors_as_messages():
-        config = state().config
-        service = Service(config, config_path=state().config_path)
-    sys.exit(service.run())
+        opts = state()
+        service = Service(opts.config, opts.config_path, opts.log_format, opts.verbose)
+        code = service.run()
+    sys.exit(code)
 
 
 @cli.group()
@@ -260,3 +223,20 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from wirewatch.cli_report import report  # noqa: E402
+
+cli.add_command(report)
+
+from wirewatch.cli_sources import backfill, poll, sources  # noqa: E402
+
+cli.add_command(sources)
+cli.add_command(poll)
+cli.add_command(backfill)
+
+
+from wirewatch.cli_topics import flag, reflag  # noqa: E402
+
+cli.add_command(flag)
+cli.add_command(reflag)

@@ -15,6 +15,7 @@ the file, the key and the problem, and a key we do not know is an error, not ign
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reports.delivery.settings import DeliverySettings
+from wirewatch.config_report import REPORT_SUBTABLES, parse_report_delivery
+from wirewatch.config_service import ServiceConfig, parse_service
 from wirewatch.durations import parse_duration
 from wirewatch.errors import ConfigError
 
@@ -46,6 +50,18 @@ class SourceConfig:
     enabled: bool = True
     homepage: str | None = None
     notes: str | None = None
+    min_interval: float | None = None
+    max_interval: float | None = None
+    listings: tuple[str, ...] = ()
+    link_pattern: str | None = None
+    archive: str | None = None
+
+    @property
+    def interval_bounds(self) -> tuple[float, float]:
+        """(shortest, longest) polling interval in seconds; default interval/4 and interval*8."""
+        low = self.min_interval if self.min_interval is not None else self.interval / 4
+        high = self.max_interval if self.max_interval is not None else self.interval * 8
+        return min(low, self.interval), max(high, self.interval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +105,8 @@ class Config:
     report: ReportConfig
     sources: tuple[SourceConfig, ...]
     topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    report_delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
 
     def source(self, name: str) -> SourceConfig:
         """Return the source called ``name`` or raise ConfigError."""
@@ -166,6 +184,8 @@ def build_config(
         report=_report(_table(user, "report", where), where),
         sources=sources,
         topics=topics,
+        report_delivery=parse_report_delivery(_table(user, "report", where), where, env),
+        service=parse_service(_table(user, "service", where), where, env),
     )
 
 
@@ -175,6 +195,7 @@ _TOP_KEYS = {
     "topics",
     "crawl",
     "report",
+    "service",
     "data_dir",
     "log_level",
     "builtin_sources",
@@ -272,7 +293,7 @@ def _duration(raw: Any, where: str, key: str) -> float:
 
 
 def _report(data: Mapping[str, Any], where: str) -> ReportConfig:
-    _check_keys(data, {"time", "timezone", "directory"}, where, "report.")
+    _check_keys(data, {"time", "timezone", "directory", *REPORT_SUBTABLES}, where, "report.")
     at = ReportConfig().time
     if "time" in data:
         try:
@@ -322,9 +343,29 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
         raise ConfigError(f"{where}: {prefix}name: use lower-case letters, digits, '-', '_', '.'")
     feeds = _urls(entry.get("feeds", []), where, prefix + "feeds")
     sitemaps = _urls(entry.get("sitemaps", []), where, prefix + "sitemaps")
+    listings = _urls(entry.get("listings", []), where, prefix + "listings")
     enabled = _bool(entry.get("enabled", True), where, prefix + "enabled")
-    if enabled and not feeds and not sitemaps:
-        raise ConfigError(f"{where}: {prefix}feeds: a source needs at least one feed or sitemap")
+    if enabled and not feeds and not sitemaps and not listings:
+        raise ConfigError(
+            f"{where}: {prefix}feeds: a source needs at least one feed or sitemap (or listing)"
+        )
+    link_pattern = _pattern(entry.get("link_pattern"), where, prefix + "link_pattern")
+    if listings and link_pattern is None:
+        raise ConfigError(f"{where}: {prefix}link_pattern: needed to read listing pages")
+    archive = entry.get("archive")
+    if archive is not None and (
+        not isinstance(archive, str)
+        or not archive.startswith(("http://", "https://"))
+        or "{date" not in archive
+    ):
+        raise ConfigError(
+            f"{where}: {prefix}archive: an http(s) URL with a {{date:FORMAT}} placeholder"
+        )
+    bounds = {
+        key: _duration(entry[key], where, prefix + key)
+        for key in ("min_interval", "max_interval")
+        if key in entry
+    }
     language = entry.get("language")
     if language is not None and (not isinstance(language, str) or not 2 <= len(language) <= 3):
         raise ConfigError(f"{where}: {prefix}language: expected a code such as 'en', 'ru', 'ja'")
@@ -342,7 +383,23 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
         enabled=enabled,
         homepage=entry.get("homepage"),
         notes=entry.get("notes"),
+        listings=listings,
+        link_pattern=link_pattern,
+        archive=archive,
+        **bounds,
     )
+
+
+def _pattern(value: Any, where: str, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: {key}: must be a regular expression")
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise ConfigError(f"{where}: {key}: not a regular expression: {err}") from None
+    return value
 
 
 def _urls(value: Any, where: str, key: str) -> tuple[str, ...]:

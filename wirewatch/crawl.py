@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -41,7 +43,9 @@ def scrapy_overrides(config: Config) -> dict[str, Any]:
     return {
         "WIREWATCH_CONFIGURED": True,
         "WIREWATCH_DATABASE_URL": config.database_url,
-        "WIREWATCH_SOURCES": [asdict(s) for s in config.sources],
+        "WIREWATCH_SOURCES": [
+            asdict(s) | {"interval_bounds": s.interval_bounds} for s in config.sources
+        ],
         "WIREWATCH_TOPICS": {k: dict(v) for k, v in config.topics.items()},
         "WIREWATCH_MAX_AGE_DAYS": crawl.max_age_days,
         "WIREWATCH_MAX_ARTICLES_PER_SOURCE": crawl.max_articles_per_source,
@@ -90,17 +94,26 @@ def run_crawl(
     sources: list[str] | None = None,
     extra: dict[str, Any] | None = None,
     verbose: bool = False,
+    *,
+    incremental: bool = False,
+    spider: str | type[Spider] = "wire",
+    spider_args: dict[str, Any] | None = None,
 ) -> CrawlSummary:
-    """Crawl the given sources (all enabled ones by default) once, in this process."""
+    """Crawl the given sources (all enabled ones by default) once, in this process.
+
+    ``incremental`` polls politely: conditional feed requests, unchanged feeds not parsed,
+    stored articles not downloaded again unless their feed entry says they changed.
+    """
     for name in sources or ():
         config.source(name)
     if not any(s.enabled for s in config.sources if not sources or s.name in sources):
         raise CrawlError("no enabled source to crawl")
     prepare_database(config.database_url)
+    extra = {"WIREWATCH_INCREMENTAL": incremental, **(extra or {})}
     process = CrawlerProcess(scrapy_settings(config, extra))
     quiet_libraries(config.log_level, verbose)
-    crawler = process.create_crawler("wire")
-    process.crawl(crawler, sources=",".join(sources) if sources else None)
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, sources=",".join(sources) if sources else None, **(spider_args or {}))
     process.start()
     stats = crawler.stats
     assert stats is not None
@@ -112,6 +125,22 @@ def run_crawl(
         feeds_ok=int(feeds_ok),
         finish_reason=str(stats.get_value("finish_reason", "unknown")),
     )
+
+
+def next_poll(config: Config, name: str, now: datetime | None = None) -> tuple[datetime, float]:
+    """When source ``name`` is next due and its current adaptive interval (for the scheduler)."""
+    from storage.sources import IntervalPolicy, next_due
+
+    src = config.source(name)
+    low, high = src.interval_bounds
+    policy = IntervalPolicy(base=src.interval, minimum=low, maximum=high)
+    engine = make_engine(config.database_url)
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            return next_due(session, name, policy, now or datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def _run_counts(url: str, run_id: int | None) -> list[SourceCounts]:

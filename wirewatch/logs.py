@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic")
+_NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic", "apscheduler")
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,15 +29,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text", verbose: bool = False) -> None:
-    """Send logs to stderr; quiet Scrapy's per-request chatter unless ``verbose``."""
+class TextFormatter(logging.Formatter):
+    """``HH:MM:SS LEVEL logger: message``, with ``[run N]`` before the message when set."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render one record as a line of text."""
+        line = super().format(record)
+        run_id = getattr(record, "run_id", None)
+        if run_id is None:
+            return line
+        head, sep, tail = line.partition(f"{record.name}: ")
+        return f"{head}{sep}[run {run_id}] {tail}" if sep else f"[run {run_id}] {line}"
+
+
+class RunIdFilter(logging.Filter):
+    """Stamps the crawl run id on every record that does not carry one already."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add ``run_id`` to the record; never drop it."""
+        if getattr(record, "run_id", None) is None:
+            record.run_id = self.run_id
+        return True
+
+
+def setup_logging(
+    level: str = "INFO", fmt: str = "text", verbose: bool = False, run_id: int | None = None
+) -> None:
+    """Send logs to stderr; quiet Scrapy's per-request chatter unless ``verbose``.
+
+    With ``run_id`` (a crawl child of the service), every line carries that run id.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
-        )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if run_id is not None:
+        handler.addFilter(RunIdFilter(run_id))
     handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
