@@ -29,6 +29,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from tests.mockwire import MockWire, Route
@@ -41,22 +42,23 @@ def load_pages(corpus: Path) -> list[bytes]:
     return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
 
 
-def _bare(page: bytes) -> int:
+def _bare(page: bytes, fast: bool = False) -> int:
     import trafilatura
 
-    text = trafilatura.extract(page, include_comments=False, include_tables=False)
+    text = trafilatura.extract(page, fast=fast, include_comments=False, include_tables=False)
     return 1 if text else 0
 
 
-def bare_rate(pages: list[bytes], processes: int) -> tuple[float, int]:
+def bare_rate(pages: list[bytes], processes: int, fast: bool = False) -> tuple[float, int]:
     """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
-        list(pool.map(_bare, pages[:processes]))  # warm the workers up
+        work = partial(_bare, fast=fast)
+        list(pool.map(work, pages[:processes]))  # warm the workers up
         start = time.perf_counter()
-        extracted = sum(pool.map(_bare, pages, chunksize=4))
+        extracted = sum(pool.map(work, pages, chunksize=4))
         elapsed = time.perf_counter() - start
     return len(pages) / elapsed, extracted
 
@@ -209,7 +211,7 @@ def main() -> None:
     results = []
     with MockWire(routes) as wire, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
-            bare, extracted = bare_rate(pages, args.processes)
+            bare, extracted = bare_rate(pages, args.processes, args.fast)
             crawl_fast = args.fast or args.crawl_fast
             res = crawl_once(wire, n, Path(tmp), args.processes, crawl_fast, args.inline)
             res["bare"] = bare

@@ -51,3 +51,8 @@ def to_signed(value: int) -> int:
 def to_unsigned(value: int) -> int:
     """The inverse of ``to_signed``."""
     return value & _MASK
+
+
+def fingerprint(text: str) -> int:
+    """The signed 64-bit simhash of a text, as stored (computed in extraction workers)."""
+    return to_signed(simhash(text))

@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
-from pipelines.simhash import distance, simhash, to_signed
+from pipelines.simhash import distance, fingerprint
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
 from storage import backfill, identity, sources, writes
@@ -168,7 +168,7 @@ class StorePipeline:
             outcomes = writes.store_articles(session, self.run_id, resolved)
             identity.remember_keys(session, {r.url for r in resolved}, identity_key)
             changed = [
-                (r.url, to_signed(simhash(r.text)), r.fetched_at)
+                (r.url, r.simhash if r.simhash is not None else fingerprint(r.text), r.fetched_at)
                 for r, outcome in zip(resolved, outcomes, strict=True)
                 if outcome != "unchanged"
             ]

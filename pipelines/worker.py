@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from pipelines.simhash import fingerprint
 from pipelines.topics import TopicMatcher, compile_topics
 from scrapers.items import ArticlePage
 from scrapers.urls import canonicalize_url, same_site
@@ -75,4 +76,5 @@ def process_page(page: ArticlePage, *, fast: bool = False, min_chars: int = 200)
         content_hash=ex.content_hash,
         fetched_at=page.fetched_at,
         matches=tuple(_matcher.match(ex.title, ex.text)),
+        simhash=fingerprint(ex.text),
     )

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(config.log_level, args.log_format, args.verbose, run_id=args.run_id)
     try:
-        summary = run_crawl(config, [args.source], extra={"WIREWATCH_RUN_ID": args.run_id})
+        summary = run_crawl(
+            config, [args.source], extra={"WIREWATCH_RUN_ID": args.run_id}, incremental=True
+        )
     except (WirewatchError, StorageError) as err:
         logging.getLogger(__name__).error("crawl of %s failed: %s", args.source, err)
         return 1

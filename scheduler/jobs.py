@@ -8,6 +8,10 @@ the machine. Whatever happens, the run row ends ``ok``/``partial`` (the child fi
 it), ``failed`` with the reason (crash, timeout, exit code) or ``interrupted`` (the
 service was stopping).
 
+Crawls are incremental polls (conditional feed requests; stored articles are not fetched
+again unless their feed entry changed). A source's job ticks at its shortest allowed
+interval and runs only when the source's adaptive polling state says it is due.
+
 A source whose crawls keep failing backs off: after the n-th failure in a row its next
 attempts are skipped for ``interval * 2**(n-1)`` seconds (at most ``max_backoff``), and
 the log gets one line per attempt, so a dead wire costs a handful of lines an hour.
@@ -26,12 +30,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from scheduler import state
 from storage.errors import one_line
+from storage.sources import IntervalPolicy, next_due
 from wirewatch.config import Config
 
 logger = logging.getLogger(__name__)
@@ -133,6 +140,8 @@ class CrawlJob:
         off = self.backoff.setdefault(source, Backoff())
         if self.stopping.is_set() or time.monotonic() < off.until or not self.may_start():
             return
+        if not self._due(source):
+            return
         try:
             run_id = state.start_crawl_run(self.engine, source)
         except SQLAlchemyError as err:
@@ -149,6 +158,19 @@ class CrawlJob:
         self._record(outcome)
         self._account(outcome, off)
         self.on_outcome(outcome)
+
+    def _due(self, source: str) -> bool:
+        """Whether the source's adaptive polling state says it is due (unknown: yes)."""
+        src = self.config.source(source)
+        low, high = src.interval_bounds
+        policy = IntervalPolicy(base=src.interval, minimum=low, maximum=high)
+        now = datetime.now(UTC)
+        try:
+            with Session(self.engine) as session:
+                due, _ = next_due(session, source, policy, now)
+        except SQLAlchemyError:
+            return True  # the crawl start below reports the database problem
+        return due <= now
 
     def reset_backoff(self) -> None:
         """Forget failures (after a database outage they say nothing about the sources)."""

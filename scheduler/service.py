@@ -192,9 +192,12 @@ class Service:
             first = now + timedelta(seconds=1 + 2 * i)
             if src.name in starts:
                 first = max(first, starts[src.name] + timedelta(seconds=src.interval))
+            # tick at the shortest allowed interval; the job itself skips a source that is
+            # not due yet by its adaptive polling state (storage.sources.next_due)
+            tick = src.interval_bounds[0]
             self.scheduler.add_job(
                 self._crawl,
-                IntervalTrigger(seconds=src.interval, jitter=min(60.0, src.interval / 10)),
+                IntervalTrigger(seconds=tick, jitter=min(60.0, tick / 10)),
                 args=[src.name],
                 id=f"crawl:{src.name}",
                 name=f"crawl {src.name}",

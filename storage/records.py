@@ -39,6 +39,7 @@ class ArticleRecord:
     content_hash: str
     fetched_at: datetime
     matches: tuple[MatchRecord, ...] = ()
+    simhash: int | None = None  # signed 64-bit fingerprint of the text, for story clusters
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,3 +87,6 @@ def quiet_libraries(level: str, verbose: bool = False) -> None:
     for name in _NOISY:
         logging.getLogger(name).setLevel(quiet)
     logging.getLogger("scrapy.extensions.logstats").setLevel(level)
+    # a robots.txt that cannot be fetched is logged with a full traceback; the feed
+    # request that follows fails too and is recorded as a one-line failure
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
