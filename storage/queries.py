@@ -73,22 +73,6 @@ class ArticleRow:
     published_origin: str | None
 
 
-@dataclass(frozen=True)
-class MatchRow:
-    """One (article, topic) match for the daily report."""
-
-    topic: str
-    url: str
-    title: str
-    source: str
-    published: datetime | None
-    language: str | None
-    score: float
-    snippet: str
-    snippet_hits: list[tuple[int, int]]
-    terms: dict[str, int]
-
-
 def search_condition(dialect: str, query: str) -> ColumnElement[bool]:
     """SQL condition for a free-text search over article titles and texts.
 
@@ -204,48 +188,6 @@ def run_counts(session: Session, run_id: int) -> list[SourceCounts]:
 def latest_run_id(session: Session) -> int | None:
     """The id of the most recently started crawl run, or None before the first crawl."""
     return session.execute(select(func.max(CrawlRun.id))).scalar_one_or_none()
-
-
-def matches_between(
-    session: Session, start: datetime, end: datetime, topics: Sequence[str] | None = None
-) -> list[MatchRow]:
-    """Topic matches of articles published in [start, end), by topic then newest first."""
-    stmt = (
-        select(
-            TopicMatch.topic,
-            Article.url,
-            Article.title,
-            Source.name,
-            Article.published_at,
-            Article.language,
-            TopicMatch.score,
-            TopicMatch.snippet,
-            TopicMatch.snippet_hits,
-            TopicMatch.terms,
-        )
-        .join(Article, Article.id == TopicMatch.article_id)
-        .join(Source, Source.id == Article.source_id)
-        .where(Article.published_at >= _aware(start, "start"))
-        .where(Article.published_at < _aware(end, "end"))
-        .order_by(TopicMatch.topic, Article.published_at.desc(), Article.id.desc())
-    )
-    if topics is not None:
-        stmt = stmt.where(TopicMatch.topic.in_(topics))
-    return [
-        MatchRow(
-            topic=r.topic,
-            url=r.url,
-            title=r.title,
-            source=r.name,
-            published=r.published_at,
-            language=r.language,
-            score=r.score,
-            snippet=r.snippet,
-            snippet_hits=[(int(h[0]), int(h[1])) for h in r.snippet_hits],
-            terms={str(k): int(v) for k, v in r.terms.items()},
-        )
-        for r in session.execute(stmt)
-    ]
 
 
 def failures_between(session: Session, start: datetime, end: datetime) -> list[FailureRecord]:

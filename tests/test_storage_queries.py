@@ -1,4 +1,4 @@
-"""find_articles, matches_between and full-text search, on SQLite and PostgreSQL."""
+"""find_articles and full-text search, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from storage import writes
-from storage.queries import ArticleFilter, find_articles, matches_between
+from storage.queries import ArticleFilter, find_articles
 from tests.conftest import article, match, utc
 
 CORPUS = [
@@ -158,25 +158,3 @@ def test_search_follows_updates(corpus: Session) -> None:
     assert writes.store_articles(corpus, None, [changed]) == ["updated"]
     assert _urls(corpus, search="gale") == ["https://en/2"]
     assert _urls(corpus, search="sunny") == []
-
-
-def test_matches_between_day_windows(corpus: Session) -> None:
-    day1 = matches_between(corpus, utc(2024, 5, 1), utc(2024, 5, 2))
-    assert [(m.topic, m.url) for m in day1] == [
-        ("japan", "https://en/1"),
-        ("kuril", "https://en/1"),
-    ]
-    day2 = matches_between(corpus, utc(2024, 5, 2), utc(2024, 5, 3))
-    assert [(m.topic, m.url) for m in day2] == [
-        ("japan", "https://ja/1"),
-        ("kuril", "https://ja/1"),
-        ("kuril", "https://ru/1"),
-    ]
-    only = matches_between(corpus, utc(2024, 5, 2), utc(2024, 5, 3), topics=["kuril"])
-    assert [m.url for m in only] == ["https://ja/1", "https://ru/1"]
-    first = only[0]
-    assert first.terms == {"北方領土": 2}
-    assert first.snippet_hits == [(4, 9)]
-    assert (first.source, first.language, first.score) == ("wire-ja", "ja", 1.5)
-    assert first.published == utc(2024, 5, 2, 9)
-    assert matches_between(corpus, utc(2024, 5, 2), utc(2024, 5, 3), topics=[]) == []
