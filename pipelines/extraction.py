@@ -27,6 +27,7 @@ from trafilatura.utils import load_html
 from pipelines.dates import page_time_candidates, reconcile
 from pipelines.encoding import decode_html
 from pipelines.metadata import page_metadata
+from scrapers.urls import same_site
 from wirewatch.errors import ExtractionError
 
 __all__ = ["Extracted", "content_hash", "extract_article"]
@@ -34,7 +35,6 @@ __all__ = ["Extracted", "content_hash", "extract_article"]
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 _NOT_HTML_TYPES = ("application/pdf", "image/", "audio/", "video/", "application/zip")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " « ")
-_COUNTRY_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "or", "ne", "go", "edu"})
 _LANG_CONFIDENT = 0.9
 _LISTING_TYPES = frozenset(
     {"website", "webpage", "collectionpage", "itemlist", "searchresultspage"}
@@ -184,17 +184,9 @@ def _canonical_url(tree: HtmlElement, url: str) -> str | None:
     for href in hrefs:
         absolute = urljoin(url, href.strip())
         parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https") and _site(parts.hostname) == _site(
-            urlsplit(url).hostname
-        ):
+        if parts.scheme in ("http", "https") and same_site(absolute, url):
             return absolute
     return None
-
-
-def _site(host: str | None) -> str:
-    labels = (host or "").lower().rstrip(".").split(".")
-    keep = 3 if len(labels) >= 3 and labels[-2] in _COUNTRY_SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
 
 
 def _html_lang(tree: HtmlElement) -> str | None:
