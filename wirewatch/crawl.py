@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider
@@ -125,22 +124,6 @@ def run_crawl(
         feeds_ok=int(feeds_ok),
         finish_reason=str(stats.get_value("finish_reason", "unknown")),
     )
-
-
-def next_poll(config: Config, name: str, now: datetime | None = None) -> tuple[datetime, float]:
-    """When source ``name`` is next due and its current adaptive interval (for the scheduler)."""
-    from storage.sources import IntervalPolicy, next_due
-
-    src = config.source(name)
-    low, high = src.interval_bounds
-    policy = IntervalPolicy(base=src.interval, minimum=low, maximum=high)
-    engine = make_engine(config.database_url)
-    try:
-        upgrade(engine)
-        with make_sessionmaker(engine)() as session:
-            return next_due(session, name, policy, now or datetime.now(UTC))
-    finally:
-        engine.dispose()
 
 
 def _run_counts(url: str, run_id: int | None) -> list[SourceCounts]:
