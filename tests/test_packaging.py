@@ -66,7 +66,7 @@ def test_importing_packages_has_no_side_effects() -> None:
         "import logging, sys\n"
         "before = list(logging.getLogger().handlers)\n"
         "import wirewatch.cli, wirewatch.config, scheduler.service, pipelines.extract, "
-        "pipelines.store, storage.db, storage.queries, reports.daily, scrapers.spiders.wire\n"
+        "pipelines.store, storage.db, storage.queries, reports.build, scrapers.spiders.wire\n"
         "assert logging.getLogger().handlers == before, 'a handler was added at import'\n"
         "assert 'twisted.internet.reactor' not in sys.modules, 'a reactor was installed'\n"
         "print('ok')\n"
