@@ -120,9 +120,11 @@ def session(engine: Engine) -> Iterator[Session]:
         yield s
 
 
-def utc(*args: int) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """An aware UTC datetime, for short test fixtures."""
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def match(topic: str, score: float = 1.0, **terms: int) -> MatchRecord:

@@ -45,9 +45,9 @@ def test_global_options_are_documented() -> None:
 @pytest.mark.parametrize(
     ("section", "keys"),
     [
-        ("[crawl]", CrawlConfig.__slots__),  # type: ignore[attr-defined]
-        ("[report]", ReportConfig.__slots__),  # type: ignore[attr-defined]
-        ("[[sources]]", SourceConfig.__slots__),  # type: ignore[attr-defined]
+        ("[crawl]", CrawlConfig.__slots__),
+        ("[report]", ReportConfig.__slots__),
+        ("[[sources]]", SourceConfig.__slots__),
     ],
 )
 def test_every_config_key_is_documented(section: str, keys: tuple[str, ...]) -> None:

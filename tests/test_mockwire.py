@@ -341,7 +341,8 @@ def test_expected_json_is_consistent() -> None:
         assert set(article["topics"]) <= {"kuril", "peace_treaty"}
         assert article["published_origin"] in {"meta", "jsonld", "time", "feed"}
         published = datetime.fromisoformat(article["published"])
-        assert published.utcoffset() is not None and published.utcoffset().total_seconds() == 0
+        offset = published.utcoffset()
+        assert offset is not None and offset.total_seconds() == 0
     for article in EXPECTED["articles"]:
         assert article["store"] or article["failure"]["stage"] in {"download", "extract", "robots"}
     slow = [a for a in stored if a.get("delay")]

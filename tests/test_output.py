@@ -6,12 +6,13 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from wirewatch.output import render
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {
         "title": "Курилы, 北方領土",
         "published": datetime(2026, 11, 27, 7, 30, tzinfo=UTC),

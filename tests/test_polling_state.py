@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,12 +16,10 @@ POLICY = IntervalPolicy(base=900.0, minimum=300.0, maximum=3600.0)
 T0 = utc(2026, 11, 27, 1)
 
 
-def poll(
-    outcome: str, *, at: int = 0, url: str = "https://w.example/rss", **kw: object
-) -> FeedPoll:
+def poll(outcome: str, *, at: int = 0, url: str = "https://w.example/rss", **kw: Any) -> FeedPoll:
     return FeedPoll(
         url=url, source="w", polled_at=T0 + timedelta(minutes=at), outcome=outcome, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_adapt_interval_stays_within_bounds() -> None:

@@ -154,7 +154,7 @@ def _conforms(value: object, node: dict, root: dict, where: str) -> None:
     types = node.get("type")
     if types:
         allowed = types if isinstance(types, list) else [types]
-        py = {
+        py: dict[str, type | tuple[type, ...]] = {
             "object": dict,
             "array": list,
             "string": str,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from datetime import timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -148,7 +150,7 @@ def test_upsert_path_tolerates_an_existing_url(
 
     # Another writer inserted the URL between our lookup and our insert.
     real = writes._load_states
-    calls = iter([{}])
+    calls: Iterator[dict[str, Any]] = iter([{}])
     monkeypatch.setattr(writes, "_load_states", lambda s, urls: next(calls, None) or real(s, urls))
     batch = [article("https://a/1", text_="v1"), article("https://a/2")]
     assert writes.store_articles(session, None, batch) == ["unchanged", "new"]
