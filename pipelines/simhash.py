@@ -11,14 +11,14 @@ import hashlib
 import re
 import unicodedata
 
+import numpy as np
+
 BITS = 64
 MAX_FEATURES = 2000
 """Trigrams hashed per text: the first ~2,000 words identify a story and bound the cost."""
 
 _TOKEN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
 _MASK = (1 << BITS) - 1
-_FIELD = 16  # bits per counter when the 64 bit-counters are packed into one integer
-_SPREAD = [sum(1 << (_FIELD * i) for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 
 def simhash(text: str) -> int:
@@ -26,16 +26,15 @@ def simhash(text: str) -> int:
     tokens = _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
     if not tokens:
         return 0
-    grams = [" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))]
-    grams = grams[:MAX_FEATURES]
-    packed = 0  # 64 counters of set bits, _FIELD bits each, summed in one big integer
-    for gram in grams:
-        digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
-        for i, byte in enumerate(digest):
-            packed += _SPREAD[byte] << (_FIELD * 8 * (7 - i))
-    field_mask = (1 << _FIELD) - 1
-    half = len(grams) / 2
-    return sum(1 << bit for bit in range(BITS) if (packed >> (_FIELD * bit)) & field_mask > half)
+    count = min(max(1, len(tokens) - 2), MAX_FEATURES)
+    blake2b = hashlib.blake2b
+    grams = (" ".join(tokens[i : i + 3]).encode() for i in range(count))
+    digests = b"".join([blake2b(gram, digest_size=8).digest() for gram in grams])
+    # one row of 64 bits per trigram, most significant first; a bit of the fingerprint is
+    # set when more than half the trigrams' hashes have it set
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(count, 8), axis=1)
+    majority = bits.sum(axis=0, dtype=np.int64) > count / 2
+    return int.from_bytes(np.packbits(majority).tobytes(), "big")
 
 
 def distance(a: int, b: int) -> int:

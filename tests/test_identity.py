@@ -116,3 +116,33 @@ def test_republished_story_joins_the_cluster_of_the_first(session: Session) -> N
     # fingerprinting the same article again (an update) keeps its cluster
     again = identity.assign_clusters(session, prints[1:2], distance)
     assert again[records[1].url] == clusters[records[0].url]
+
+
+def _reference_simhash(text: str) -> int:
+    """The first implementation (bit counters packed in one integer), kept to pin the output."""
+    import hashlib
+    import unicodedata
+
+    from pipelines.simhash import _TOKEN_RE, MAX_FEATURES
+
+    tokens = _TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+    if not tokens:
+        return 0
+    grams = [" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))][:MAX_FEATURES]
+    spread = [sum(1 << (16 * i) for i in range(8) if byte >> i & 1) for byte in range(256)]
+    packed = 0
+    for gram in grams:
+        digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
+        for i, byte in enumerate(digest):
+            packed += spread[byte] << (16 * 8 * (7 - i))
+    half = len(grams) / 2
+    return sum(1 << bit for bit in range(64) if (packed >> (16 * bit)) & 0xFFFF > half)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [WIRE_STORY, "one two", "北方領土の返還交渉について", "Курилы " * 3000, "a b c d e f g h"],
+)
+def test_simhash_is_stable_across_implementations(text: str) -> None:
+    """Stored fingerprints stay comparable: the vectorised version gives the same bits."""
+    assert simhash(text) == _reference_simhash(text)
