@@ -150,7 +150,11 @@ def reconcile(
     *,
     source_tz: str | None = None,
 ) -> PublishedTime | None:
-    """Pick the publication time from page candidates, the feed time and the page's day."""
+    """Pick the publication time from page candidates, the feed time and the page's day.
+
+    The page's day is trusted least and has no time: it decides only when no other
+    candidate is usable, so a caller may look for it only when this returns None without it.
+    """
     ordered = list(candidates)
     if feed_published is not None:
         ordered.append(_feed_candidate(feed_published, source_tz))

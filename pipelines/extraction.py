@@ -40,7 +40,7 @@ _LISTING_TYPES = frozenset(
     {"website", "webpage", "collectionpage", "itemlist", "searchresultspage"}
 )
 _LANG_MIN_CHARS = 400
-_LANG_SAMPLE = 3000
+_LANG_SAMPLE = 1000
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
 
@@ -91,13 +91,11 @@ def extract_article(
         raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
     _check_not_listing(meta.pagetype, url)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
-    published = reconcile(
-        candidates,
-        feed_published,
-        _day(find_date(tree, url=url, **_DATE_PARAMS)),
-        now or datetime.now(UTC),
-        source_tz=source_tz,
-    )
+    now = now or datetime.now(UTC)
+    published = reconcile(candidates, feed_published, None, now, source_tz=source_tz)
+    if published is None:  # the page's day is the last resort, so look for it only now
+        day = _day(find_date(tree, url=url, **_DATE_PARAMS))
+        published = reconcile(candidates, feed_published, day, now, source_tz=source_tz)
     return Extracted(
         title=title,
         author=meta.author or None,
