@@ -12,13 +12,16 @@ the store pipeline records those drops as failures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any
 
@@ -31,6 +34,57 @@ from wirewatch.errors import ExtractionError
 logger = logging.getLogger(__name__)
 
 EXTRACT_TIMEOUT = 120.0
+
+
+class SharedPool:
+    """An extraction pool started before the crawler, handed over in its settings.
+
+    Scrapy deep-copies settings; a pool is shared, not copied.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        self.pool = pool
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedPool:
+        return self
+
+
+def start_fork_server() -> BaseContext:
+    """Start the fork server extraction workers are forked from, without waiting for it.
+
+    It imports ``pipelines.preload`` (trafilatura, the language model, the Russian
+    dictionary: ~1 s) on its own core while the caller goes on; calling this again is cheap.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pipelines.preload"])
+    forkserver.ensure_running()
+    return ctx
+
+
+def start_pool(topics: Mapping[str, Mapping[str, Any]], workers: int = 0) -> ProcessPoolExecutor:
+    """Start the extraction workers (``workers`` 0: one per core) and return at once.
+
+    Forking a worker waits for the fork server to finish loading, so the workers are
+    started from a thread; pages submitted meanwhile queue until a worker is up.
+    """
+    ctx = start_fork_server()
+    workers = workers if workers > 0 else default_workers()
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=worker.init_worker,
+        initargs=(dict(topics),),
+    )
+
+    def spawn() -> None:
+        with contextlib.suppress(RuntimeError):  # shut down before it was up
+            for _ in range(workers):
+                pool.submit(worker.warm_up)
+
+    threading.Thread(target=spawn, name="extract-pool-start", daemon=True).start()
+    return pool
 
 
 def default_workers() -> int:
@@ -53,6 +107,7 @@ class ExtractPipeline:
         fast: bool,
         min_chars: int,
         inline: bool = False,
+        pool: ProcessPoolExecutor | None = None,
     ) -> None:
         self.stats = stats
         self.topics = topics
@@ -61,12 +116,14 @@ class ExtractPipeline:
         self.min_chars = min_chars
         self.inline = inline
         self.pool: Executor | None = None
+        self.given_pool = pool
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
         """Read ``WIREWATCH_TOPICS`` and ``WIREWATCH_EXTRACT_*`` settings."""
         settings = crawler.settings
         workers = settings.getint("WIREWATCH_EXTRACT_WORKERS", 0)
+        shared = settings.get("WIREWATCH_EXTRACT_POOL")
         return cls(
             crawler.stats,
             settings.getdict("WIREWATCH_TOPICS"),
@@ -74,33 +131,18 @@ class ExtractPipeline:
             fast=settings.getbool("WIREWATCH_EXTRACT_FAST", False),
             min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", 200),
             inline=settings.getbool("WIREWATCH_EXTRACT_INLINE", False),
+            pool=shared.pool if isinstance(shared, SharedPool) else None,
         )
 
     def open_spider(self) -> None:
         """Start the worker processes (or extract inline, for measurements and debugging)."""
         if not self.inline:
-            self.pool = self._new_pool()
+            self.pool = self.given_pool or self._new_pool()
         else:
             worker.init_worker(self.topics)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        methods = multiprocessing.get_all_start_methods()
-        ctx: BaseContext
-        if "forkserver" in methods:
-            ctx = multiprocessing.get_context("forkserver")
-            # import trafilatura & co. once in the fork server, not once per worker
-            ctx.set_forkserver_preload(["pipelines.worker", "pipelines.extraction"])
-        else:  # pragma: no cover - not on Linux
-            ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=ctx,
-            initializer=worker.init_worker,
-            initargs=(dict(self.topics),),
-        )
-        for _ in range(self.workers):  # start the workers while the feeds download
-            pool.submit(worker.warm_up)
-        return pool
+        return start_pool(self.topics, self.workers)
 
     async def process_item(self, item: Any) -> Any:
         """Replace an ArticlePage by its ArticleRecord; pass anything else through."""

@@ -24,6 +24,11 @@ class MorphError(ValueError):
     """A ``~word`` cannot be inflected (unknown word, not Russian, pymorphy3 missing)."""
 
 
+def load() -> None:
+    """Load the dictionary now (~0.5 s), e.g. in a fork server whose children compile rules."""
+    _analyzer()
+
+
 @lru_cache(maxsize=1)
 def _analyzer() -> Any:
     try:

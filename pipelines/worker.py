@@ -28,10 +28,13 @@ def init_worker(topics: Mapping[str, Mapping[str, Any]]) -> None:
 
 
 def warm_up() -> None:
-    """Load what the first extraction would load lazily (language model, trafilatura config)."""
+    """Load what the first extraction would load lazily (language model, trafilatura's state)
+    and the Russian dictionary ``init_worker`` compiles rules with."""
+    from pipelines import morph
     from pipelines.extraction import extract_article
     from wirewatch.errors import ExtractionError
 
+    morph.load()
     page = b"<html><body><article><p>" + b"warm up " * 40 + b"</p></article></body></html>"
     with contextlib.suppress(ExtractionError):
         extract_article(page, "http://localhost/warm-up", content_type="text/html", min_chars=1)

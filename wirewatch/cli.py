@@ -70,6 +70,9 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: b
 @click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
 def crawl(sources: tuple[str, ...]) -> None:
     """Crawl the configured sources once, now, and print a per-source summary."""
+    from pipelines.extract import start_fork_server
+
+    start_fork_server()  # loads the extraction workers' code while the crawl sets up
     from wirewatch.crawl import run_crawl
 
     with errors_as_messages():

@@ -10,6 +10,7 @@ from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from pipelines.extract import SharedPool, start_pool
 from storage import queries
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -107,13 +108,24 @@ def run_crawl(
         config.source(name)
     if not any(s.enabled for s in config.sources if not sources or s.name in sources):
         raise CrawlError("no enabled source to crawl")
-    prepare_database(config.database_url)
     extra = {"WIREWATCH_INCREMENTAL": incremental, **(extra or {})}
-    process = CrawlerProcess(scrapy_settings(config, extra))
-    quiet_libraries(config.log_level, verbose)
-    crawler = process.create_crawler(spider)
-    process.crawl(crawler, sources=",".join(sources) if sources else None, **(spider_args or {}))
-    process.start()
+    pool = None
+    if not extra.get("WIREWATCH_EXTRACT_INLINE", config.crawl.extract_in_process):
+        # the workers load trafilatura and the models on the other cores meanwhile
+        pool = start_pool(config.topics, config.crawl.extract_workers)
+        extra["WIREWATCH_EXTRACT_POOL"] = SharedPool(pool)
+    try:
+        prepare_database(config.database_url)
+        process = CrawlerProcess(scrapy_settings(config, extra))
+        quiet_libraries(config.log_level, verbose)
+        crawler = process.create_crawler(spider)
+        process.crawl(
+            crawler, sources=",".join(sources) if sources else None, **(spider_args or {})
+        )
+        process.start()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     stats = crawler.stats
     assert stats is not None
     run_id = stats.get_value("wirewatch/run_id")
