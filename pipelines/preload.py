@@ -6,6 +6,10 @@ compiled with, trafilatura's lazily built state) is shared by every worker inste
 loaded by each, which cost ~0.9 s of CPU per worker on every crawl.
 """
 
+import contextlib
+
 from pipelines import worker
 
-worker.warm_up()
+# A failure here must not kill the fork server: each worker warms up again and reports it.
+with contextlib.suppress(Exception):
+    worker.warm_up()
