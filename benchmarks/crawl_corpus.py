@@ -7,7 +7,11 @@ Serves every corpus page from a local server on 127.0.0.1 behind one sitemap, ru
   included, and over the crawl run's own start/finish times);
 * the bare-extraction rate: ``trafilatura.extract`` over the same pages with the same
   number of processes (``--processes``, default: the cores);
-* peak RSS of the crawl's process tree (Scrapy process + extraction workers), sampled.
+* peak memory of the crawl's process tree (Scrapy process, fork server, extraction
+  workers), sampled: RSS summed over the processes (counts pages the forked workers share
+  once per process) and PSS (shares them out; what the tree really holds);
+* CPU seconds per article of the Scrapy process and of the extraction processes (fork
+  server + workers), and the bare workers' CPU per page: where the end-to-end time goes.
 
 Usage::
 
@@ -42,15 +46,17 @@ def load_pages(corpus: Path) -> list[bytes]:
     return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
 
 
-def _bare(page: bytes, fast: bool = False) -> int:
+def _bare(page: bytes, fast: bool = False) -> tuple[int, float]:
     import trafilatura
 
+    cpu = time.process_time()
     text = trafilatura.extract(page, fast=fast, include_comments=False, include_tables=False)
-    return 1 if text else 0
+    return (1 if text else 0), time.process_time() - cpu
 
 
-def bare_rate(pages: list[bytes], processes: int, fast: bool = False) -> tuple[float, int]:
-    """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes."""
+def bare_rate(pages: list[bytes], processes: int, fast: bool = False) -> tuple[float, int, float]:
+    """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes,
+    pages with text, and the workers' CPU seconds per page."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
@@ -58,31 +64,42 @@ def bare_rate(pages: list[bytes], processes: int, fast: bool = False) -> tuple[f
         work = partial(_bare, fast=fast)
         list(pool.map(work, pages[:processes]))  # warm the workers up
         start = time.perf_counter()
-        extracted = sum(pool.map(work, pages, chunksize=4))
+        results = list(pool.map(work, pages, chunksize=4))
         elapsed = time.perf_counter() - start
-    return len(pages) / elapsed, extracted
+    extracted = sum(ok for ok, _ in results)
+    return len(pages) / elapsed, extracted, sum(cpu for _, cpu in results) / len(pages)
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory in bytes of a process and all its descendants."""
-    total = 0
+def descendants(pid: int) -> list[int]:
+    """A process and all its descendants (those alive now)."""
+    found: list[int] = []
     stack = [pid]
-    seen = set()
     while stack:
         p = stack.pop()
-        if p in seen:
+        if p in found:
             continue
-        seen.add(p)
+        found.append(p)
         try:
-            with open(f"/proc/{p}/status", encoding="ascii") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            stack.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        stack.extend(int(c) for c in children)
-    return total
+    return found
+
+
+def memory(pids: list[int]) -> tuple[int, int]:
+    """(RSS, PSS) in bytes summed over processes."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return rss, pss
 
 
 def cpu_seconds(pid: int) -> float:
@@ -134,16 +151,18 @@ delay = 0
     cmd = [sys.executable, "-m", "wirewatch", "--config", str(config), "crawl"]
     start = time.perf_counter()
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
-    main_cpu = 0.0
+    peak_rss = peak_pss = 0
+    cpu: dict[int, float] = {}  # CPU seconds per process of the crawl, last seen
     server_cpu = time.process_time()
-    children_before = os.times()
 
     def sample() -> None:
-        nonlocal peak, main_cpu
+        nonlocal peak_rss, peak_pss
         while child.poll() is None:
-            peak = max(peak, tree_rss(child.pid))
-            main_cpu = max(main_cpu, cpu_seconds(child.pid))
+            pids = descendants(child.pid)
+            rss, pss = memory(pids)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            for pid in pids:
+                cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -151,10 +170,6 @@ delay = 0
     _, err = child.communicate(timeout=3600)
     wall = time.perf_counter() - start
     sampler.join()
-    children_after = os.times()
-    tree_cpu = (children_after.children_user - children_before.children_user) + (
-        children_after.children_system - children_before.children_system
-    )
     server_cpu = time.process_time() - server_cpu
     if child.returncode != 0:
         raise SystemExit(f"crawl failed ({child.returncode}):\n{err.decode()[-3000:]}")
@@ -174,9 +189,10 @@ delay = 0
         "wall": wall,
         "rate_wall": stored / wall,
         "rate_run": stored / run_seconds,
-        "peak_rss_mb": peak / 2**20,
-        "cpu_main": main_cpu,
-        "cpu_tree": tree_cpu,
+        "peak_rss_mb": peak_rss / 2**20,
+        "peak_pss_mb": peak_pss / 2**20,
+        "cpu_main": cpu.get(child.pid, 0.0),
+        "cpu_extract": sum(v for pid, v in cpu.items() if pid != child.pid),
         "cpu_server": server_cpu,
     }
 
@@ -211,26 +227,33 @@ def main() -> None:
     results = []
     with MockWire(routes) as wire, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
-            bare, extracted = bare_rate(pages, args.processes, args.fast)
+            bare, extracted, bare_cpu = bare_rate(pages, args.processes, args.fast)
             crawl_fast = args.fast or args.crawl_fast
             res = crawl_once(wire, n, Path(tmp), args.processes, crawl_fast, args.inline)
             res["bare"] = bare
+            res["ratio"] = res["rate_wall"] / bare
+            res["ms_bare"] = bare_cpu * 1000
+            res["ms_main"] = res["cpu_main"] / res["stored"] * 1000
+            res["ms_extract"] = res["cpu_extract"] / res["stored"] * 1000
             results.append(res)
             print(
                 f"run {i + 1}: bare extract {bare:.1f} pages/s ({extracted} with text); "
                 f"crawl stored {res['stored']:.0f} (failed {res['failed']:.0f}) in "
                 f"{res['wall']:.1f}s: {res['rate_wall']:.1f} articles/s wall, "
-                f"{res['rate_run']:.1f} over the run; ratio {res['rate_wall'] / bare:.2f} "
-                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB; "
-                f"CPU s: Scrapy process {res['cpu_main']:.1f}, whole crawl {res['cpu_tree']:.1f}, "
-                f"server {res['cpu_server']:.1f}"
+                f"{res['rate_run']:.1f} over the run; ratio {res['ratio']:.2f} "
+                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB, "
+                f"PSS {res['peak_pss_mb']:.0f} MB; CPU ms/article: bare worker "
+                f"{res['ms_bare']:.1f}, crawl: Scrapy process {res['ms_main']:.1f} + extraction "
+                f"processes {res['ms_extract']:.1f}; server {res['cpu_server']:.1f} s"
             )
     if len(results) > 1:
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
         print(
             f"median: bare {med['bare']:.1f}/s, end-to-end {med['rate_wall']:.1f}/s wall "
-            f"({med['rate_run']:.1f}/s run), ratio {med['rate_wall'] / med['bare']:.2f}, "
-            f"peak RSS {med['peak_rss_mb']:.0f} MB"
+            f"({med['rate_run']:.1f}/s run), ratio {med['ratio']:.2f}, peak RSS "
+            f"{med['peak_rss_mb']:.0f} MB, PSS {med['peak_pss_mb']:.0f} MB; CPU ms/article: "
+            f"bare {med['ms_bare']:.1f}, Scrapy {med['ms_main']:.1f}, extraction "
+            f"{med['ms_extract']:.1f}"
         )
 
 
