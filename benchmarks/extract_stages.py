@@ -1,0 +1,101 @@
+"""CPU per page of each step of wirewatch's extraction worker, beside bare trafilatura.
+
+One process, every corpus page, each step timed with ``time.process_time`` in the order the
+worker runs it (``pipelines.extraction.extract_article`` + ``pipelines.worker.process_page``)::
+
+    WIREWATCH_CORPUS=../shared/corpus python -m benchmarks.extract_stages
+
+"bare" is ``trafilatura.extract`` on the page bytes (its own parse included), as in the
+crawl benchmark. The worker's steps add up to what one article costs on top of Scrapy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+from htmldate import find_date
+from trafilatura.utils import load_html
+
+from pipelines import extraction, worker
+from pipelines.dates import page_time_candidates, reconcile
+from pipelines.encoding import decode_html
+from pipelines.metadata import page_metadata
+from pipelines.simhash import fingerprint
+from wirewatch.config import load_config
+from wirewatch.errors import ExtractionError
+
+NOW = datetime.now(UTC)
+
+
+def main() -> None:
+    """Time every step over the corpus and print milliseconds per page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=os.environ.get("WIREWATCH_CORPUS"))
+    args = parser.parse_args()
+    if not args.corpus or not Path(args.corpus).is_dir():
+        raise SystemExit("set WIREWATCH_CORPUS or --corpus to the corpus folder")
+    corpus = Path(args.corpus)
+    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    worker.init_worker(load_config(None).topics)
+    worker.warm_up()
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(step: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            spent[step] += time.process_time() - start
+
+    matcher = worker._matcher
+    assert matcher is not None
+    for row in rows:
+        body = gzip.decompress((corpus / row["file"]).read_bytes())
+        url = row["url"] or "https://example.com/news/1"
+        timed(
+            "bare trafilatura.extract",
+            trafilatura.extract,
+            body,
+            include_comments=False,
+            include_tables=False,
+        )
+        html = timed("decode", decode_html, body, "text/html")
+        tree = timed("parse (lxml)", load_html, html)
+        if tree is None:
+            continue
+        candidates = timed("time candidates", page_time_candidates, tree, None)
+        timed("rel=canonical", extraction._canonical_url, tree, url)
+        meta = timed("metadata (title, author, site)", page_metadata, tree, url)
+        try:
+            doc = timed("trafilatura (text)", extraction._trafilatura, tree, url, False)
+        except ExtractionError:
+            continue
+        text = timed("clean text", extraction._clean_text, doc.text or "")
+        if reconcile(candidates, None, None, NOW) is None:
+            timed(
+                "page day (htmldate), when needed",
+                find_date,
+                tree,
+                url=url,
+                **extraction._DATE_PARAMS,
+            )
+        timed("language", extraction._language, text, None, None)
+        timed("topic match", matcher.match, meta.title or "", text)
+        timed("simhash", fingerprint, text)
+        timed("content hash", extraction.content_hash, meta.title or "", text)
+        timed("article URL", worker.article_url, url, None)
+    pages = len(rows)
+    print(f"{pages} pages, CPU milliseconds per page:")
+    for step, seconds in spent.items():
+        print(f"  {step:42s} {seconds / pages * 1000:6.2f}")
