@@ -99,3 +99,7 @@ def main() -> None:
     print(f"{pages} pages, CPU milliseconds per page:")
     for step, seconds in spent.items():
         print(f"  {step:42s} {seconds / pages * 1000:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
