@@ -39,6 +39,13 @@ RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapers.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapers.middlewares.HeadMetaRefreshMiddleware": 580,
+}
+# disabled above, but Scrapy would still import them (the remote control imports aiohttp)
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
 }
 WIREWATCH_RETRY_BACKOFF_BASE = 1.0
 WIREWATCH_RETRY_BACKOFF_MAX = 60.0
