@@ -6,7 +6,9 @@ Serves every corpus page from a local server on 127.0.0.1 behind one sitemap, ru
 * articles/second end to end (stored articles / wall time of the crawl process, start-up
   included, and over the crawl run's own start/finish times);
 * the bare-extraction rate: ``trafilatura.extract`` over the same pages with the same
-  number of processes (``--processes``, default: the cores);
+  number of processes (``--processes``, default: the cores), the issue's baseline; and, for
+  reference, the rate with ``with_metadata=True``, trafilatura's own way to also get the
+  title, author, site name and date the crawl stores;
 * peak memory of the crawl's process tree (Scrapy process, fork server, extraction
   workers), sampled: RSS summed over the processes (counts pages the forked workers share
   once per process) and PSS (shares them out; what the tree really holds);
@@ -46,22 +48,26 @@ def load_pages(corpus: Path) -> list[bytes]:
     return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
 
 
-def _bare(page: bytes, fast: bool = False) -> tuple[int, float]:
+def _bare(page: bytes, fast: bool = False, metadata: bool = False) -> tuple[int, float]:
     import trafilatura
 
     cpu = time.process_time()
-    text = trafilatura.extract(page, fast=fast, include_comments=False, include_tables=False)
+    text = trafilatura.extract(
+        page, fast=fast, include_comments=False, include_tables=False, with_metadata=metadata
+    )
     return (1 if text else 0), time.process_time() - cpu
 
 
-def bare_rate(pages: list[bytes], processes: int, fast: bool = False) -> tuple[float, int, float]:
+def bare_rate(
+    pages: list[bytes], processes: int, fast: bool = False, metadata: bool = False
+) -> tuple[float, int, float]:
     """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes,
     pages with text, and the workers' CPU seconds per page."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
-        work = partial(_bare, fast=fast)
+        work = partial(_bare, fast=fast, metadata=metadata)
         list(pool.map(work, pages[:processes]))  # warm the workers up
         start = time.perf_counter()
         results = list(pool.map(work, pages, chunksize=4))
@@ -228,20 +234,25 @@ def main() -> None:
     with MockWire(routes) as wire, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             bare, extracted, bare_cpu = bare_rate(pages, args.processes, args.fast)
+            with_meta, _, _ = bare_rate(pages, args.processes, args.fast, metadata=True)
             crawl_fast = args.fast or args.crawl_fast
             res = crawl_once(wire, n, Path(tmp), args.processes, crawl_fast, args.inline)
             res["bare"] = bare
+            res["bare_meta"] = with_meta
+            res["ratio_meta"] = res["rate_wall"] / with_meta
             res["ratio"] = res["rate_wall"] / bare
             res["ms_bare"] = bare_cpu * 1000
             res["ms_main"] = res["cpu_main"] / res["stored"] * 1000
             res["ms_extract"] = res["cpu_extract"] / res["stored"] * 1000
             results.append(res)
             print(
-                f"run {i + 1}: bare extract {bare:.1f} pages/s ({extracted} with text); "
+                f"run {i + 1}: bare extract {bare:.1f} pages/s ({extracted} with text), "
+                f"with metadata {with_meta:.1f}/s; "
                 f"crawl stored {res['stored']:.0f} (failed {res['failed']:.0f}) in "
                 f"{res['wall']:.1f}s: {res['rate_wall']:.1f} articles/s wall, "
                 f"{res['rate_run']:.1f} over the run; ratio {res['ratio']:.2f} "
-                f"(run {res['rate_run'] / bare:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB, "
+                f"(run {res['rate_run'] / bare:.2f}; to the metadata baseline "
+                f"{res['ratio_meta']:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB, "
                 f"PSS {res['peak_pss_mb']:.0f} MB; CPU ms/article: bare worker "
                 f"{res['ms_bare']:.1f}, crawl: Scrapy process {res['ms_main']:.1f} + extraction "
                 f"processes {res['ms_extract']:.1f}; server {res['cpu_server']:.1f} s"
@@ -250,7 +261,8 @@ def main() -> None:
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
         print(
             f"median: bare {med['bare']:.1f}/s, end-to-end {med['rate_wall']:.1f}/s wall "
-            f"({med['rate_run']:.1f}/s run), ratio {med['ratio']:.2f}, peak RSS "
+            f"({med['rate_run']:.1f}/s run), ratio {med['ratio']:.2f} (to bare with metadata "
+            f"{med['bare_meta']:.1f}/s: {med['ratio_meta']:.2f}), peak RSS "
             f"{med['peak_rss_mb']:.0f} MB, PSS {med['peak_pss_mb']:.0f} MB; CPU ms/article: "
             f"bare {med['ms_bare']:.1f}, Scrapy {med['ms_main']:.1f}, extraction "
             f"{med['ms_extract']:.1f}"
