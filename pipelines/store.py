@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
-from pipelines.simhash import distance, fingerprint
+from pipelines.simhash import fingerprint
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
 from storage import backfill, identity, sources, writes
@@ -172,7 +172,7 @@ class StorePipeline:
                 for r, outcome in zip(resolved, outcomes, strict=True)
                 if outcome != "unchanged"
             ]
-            identity.assign_clusters(session, changed, distance)
+            identity.assign_clusters(session, changed)
             writes.record_failures(session, self.run_id, failures)
             sources.record_feed_polls(session, polls)
             sources.mark_links_seen(session, links)

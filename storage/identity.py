@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
@@ -68,7 +69,6 @@ def remember_keys(session: Session, urls: Iterable[str], key: Callable[[str], st
 def assign_clusters(
     session: Session,
     prints: Sequence[tuple[str, int, datetime]],
-    distance: Callable[[int, int], int],
     *,
     max_distance: int = MAX_DISTANCE,
     window: timedelta = CLUSTER_WINDOW,
@@ -84,12 +84,9 @@ def assign_clusters(
     ids = _article_ids(session, {url for url, _, _ in prints})
     p = _PRINTS.c
     earliest = min(seen for _, _, seen in prints) - window
-    recent: dict[int, tuple[int, int]] = {
-        aid: (h, cid)
-        for aid, h, cid in session.execute(
-            select(p.article_id, p.simhash, p.cluster_id).where(p.seen_at >= earliest)
-        )
-    }
+    recent = _Recent(
+        session.execute(select(p.article_id, p.simhash, p.cluster_id).where(p.seen_at >= earliest))
+    )
     known = {row[0]: row[1] for row in _select_prints(session, list(ids.values()))}
     result: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
@@ -99,8 +96,8 @@ def assign_clusters(
             continue
         cluster = known.get(article_id)
         if cluster is None:
-            cluster = _nearest(fingerprint, recent, article_id, distance, max_distance)
-        recent[article_id] = (fingerprint, cluster)
+            cluster = recent.nearest(fingerprint, article_id, max_distance)
+        recent.put(article_id, fingerprint, cluster)
         known[article_id] = cluster
         result[url] = cluster
         rows.append(
@@ -164,21 +161,52 @@ def version_changes(session: Session, url: str) -> list[dict[str, Any]]:
     return changes
 
 
-def _nearest(
-    fingerprint: int,
-    recent: dict[int, tuple[int, int]],
-    article_id: int,
-    distance: Callable[[int, int], int],
-    max_distance: int,
-) -> int:
-    best: tuple[int, int] | None = None
-    for other_id, (other, cluster) in recent.items():
-        if other_id == article_id or fingerprint == 0:
-            continue
-        d = distance(fingerprint, other)
-        if d <= max_distance and (best is None or d < best[0]):
-            best = (d, cluster)
-    return best[1] if best else article_id
+class _Recent:
+    """Recent fingerprints (article id, signed simhash, cluster) in arrays, searched at once.
+
+    With a dict and a distance call per pair, one batch of 100 articles against three days
+    of a busy service's prints (tens of thousands) took seconds on the reactor thread; XOR
+    and popcount over arrays take milliseconds. Order and replacement are a dict's (an
+    updated article keeps its place), so ties still go to the earliest print.
+    """
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        found = [(int(a), int(h), int(c)) for a, h, c in rows]
+        self.size = len(found)
+        capacity = max(64, 2 * self.size)
+        self.ids = np.zeros(capacity, dtype=np.int64)
+        self.prints = np.zeros(capacity, dtype=np.int64)
+        self.clusters = np.zeros(capacity, dtype=np.int64)
+        if found:
+            self.ids[: self.size], self.prints[: self.size], self.clusters[: self.size] = zip(
+                *found, strict=True
+            )
+        self.index = {aid: i for i, (aid, _, _) in enumerate(found)}
+
+    def put(self, article_id: int, fingerprint: int, cluster: int) -> None:
+        """Add an article's print, or replace it in place."""
+        i = self.index.get(article_id)
+        if i is None:
+            if self.size == len(self.ids):
+                self.ids, self.prints, self.clusters = (
+                    np.concatenate([a, np.zeros_like(a)])
+                    for a in (self.ids, self.prints, self.clusters)
+                )
+            i = self.index[article_id] = self.size
+            self.size += 1
+        self.ids[i], self.prints[i], self.clusters[i] = article_id, fingerprint, cluster
+
+    def nearest(self, fingerprint: int, article_id: int, max_distance: int) -> int:
+        """The cluster of the closest other print within ``max_distance`` bits, else the
+        article's own id (a new cluster). A zero fingerprint (no words) joins nothing."""
+        if fingerprint == 0 or self.size == 0:
+            return article_id
+        xor = (self.prints[: self.size] ^ np.int64(fingerprint)).view(np.uint64)
+        bits = np.bitwise_count(xor)
+        if (own := self.index.get(article_id)) is not None:
+            bits[own] = 255
+        best = int(bits.argmin())
+        return int(self.clusters[best]) if bits[best] <= max_distance else article_id
 
 
 def _select_prints(session: Session, ids: list[int]) -> list[tuple[int, int]]:

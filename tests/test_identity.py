@@ -110,11 +110,11 @@ def test_republished_story_joins_the_cluster_of_the_first(session: Session) -> N
     ]
     assert writes.store_articles(session, None, records) == ["new"] * 3
     prints = [(r.url, to_signed(simhash(r.text)), r.fetched_at) for r in records]
-    clusters = identity.assign_clusters(session, prints, distance)
+    clusters = identity.assign_clusters(session, prints)
     assert clusters[records[0].url] == clusters[records[1].url] != clusters[records[2].url]
     assert identity.cluster_members(session, records[1].url) == [records[0].url, records[1].url]
     # fingerprinting the same article again (an update) keeps its cluster
-    again = identity.assign_clusters(session, prints[1:2], distance)
+    again = identity.assign_clusters(session, prints[1:2])
     assert again[records[1].url] == clusters[records[0].url]
 
 
@@ -146,3 +146,36 @@ def _reference_simhash(text: str) -> int:
 def test_simhash_is_stable_across_implementations(text: str) -> None:
     """Stored fingerprints stay comparable: the vectorised version gives the same bits."""
     assert simhash(text) == _reference_simhash(text)
+
+
+def test_vectorised_nearest_matches_the_pairwise_rule() -> None:
+    """Closest print within the bound, first stored on ties, own print and zero skipped."""
+    import random
+
+    rng = random.Random(7)
+    base = [rng.getrandbits(64) for _ in range(5)]
+
+    def near(h: int) -> int:  # a print a few bits away from h
+        for _ in range(rng.randrange(0, 14)):
+            h ^= 1 << rng.randrange(64)
+        return h
+
+    rows = [(i, to_signed(near(base[i % 5])), 1000 + i % 7) for i in range(40)]
+    recent = identity._Recent(rows)
+    reference = {a: (h, c) for a, h, c in rows}
+    for step in range(400):
+        article_id = rng.choice([rng.randrange(40), 40 + step])
+        fingerprint = 0 if step % 50 == 0 else to_signed(near(base[step % 5]))
+        if step % 7 == 3:  # an isolated story, or one re-fingerprinted unchanged
+            fingerprint = reference.get(article_id, (to_signed(rng.getrandbits(64)), 0))[0]
+        best: tuple[int, int] | None = None
+        for other_id, (other, cluster) in reference.items():
+            if other_id == article_id or fingerprint == 0:
+                continue
+            d = distance(fingerprint, other)
+            if d <= identity.MAX_DISTANCE and (best is None or d < best[0]):
+                best = (d, cluster)
+        expected = best[1] if best else article_id
+        assert recent.nearest(fingerprint, article_id, identity.MAX_DISTANCE) == expected
+        recent.put(article_id, fingerprint, expected)
+        reference[article_id] = (fingerprint, expected)
