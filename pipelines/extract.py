@@ -17,7 +17,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -34,6 +34,7 @@ from wirewatch.errors import ExtractionError
 logger = logging.getLogger(__name__)
 
 EXTRACT_TIMEOUT = 120.0
+"""Seconds one page may take in a worker; the worker is then killed and replaced."""
 
 
 class SharedPool:
@@ -87,6 +88,20 @@ def start_pool(topics: Mapping[str, Mapping[str, Any]], workers: int = 0) -> Pro
     return pool
 
 
+def _kill_workers(pool: Executor) -> None:
+    """Stop a pool now, killing workers that are still running a task."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    # before 3.14 there is no public way; the pool's process table is the only handle
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def default_workers() -> int:
     """One extraction process per core this process may use."""
     try:
@@ -108,6 +123,7 @@ class ExtractPipeline:
         min_chars: int,
         inline: bool = False,
         pool: ProcessPoolExecutor | None = None,
+        timeout: float = EXTRACT_TIMEOUT,
     ) -> None:
         self.stats = stats
         self.topics = topics
@@ -117,6 +133,10 @@ class ExtractPipeline:
         self.inline = inline
         self.pool: Executor | None = None
         self.given_pool = pool
+        self.timeout = timeout
+        self._alone = asyncio.Semaphore(max(1, workers))  # pages retried in a worker each
+        self.work: Callable[..., Any] = worker.process_page
+        """What a worker runs for one page (a module-level function, so it pickles)."""
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
@@ -132,6 +152,7 @@ class ExtractPipeline:
             min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", 200),
             inline=settings.getbool("WIREWATCH_EXTRACT_INLINE", False),
             pool=shared.pool if isinstance(shared, SharedPool) else None,
+            timeout=settings.getfloat("WIREWATCH_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT),
         )
 
     def open_spider(self) -> None:
@@ -145,30 +166,53 @@ class ExtractPipeline:
         return start_pool(self.topics, self.workers)
 
     async def process_item(self, item: Any) -> Any:
-        """Replace an ArticlePage by its ArticleRecord; pass anything else through."""
+        """Replace an ArticlePage by its ArticleRecord; pass anything else through.
+
+        A page that takes longer than the timeout gets its worker killed: a running task
+        cannot be cancelled, and a stuck worker would hold a core and the crawl's end.
+        Killing or losing a worker breaks the whole pool, and the pages in flight on it
+        cannot tell whose fault it was: each is tried once more in a worker of its own, so
+        a page that kills workers costs only itself.
+        """
         if not isinstance(item, ArticlePage):
             return item
-        call = partial(worker.process_page, item, fast=self.fast, min_chars=self.min_chars)
+        call = partial(self.work, item, fast=self.fast, min_chars=self.min_chars)
         try:
             if self.pool is None:
-                record = call()
-            else:
-                future = self.pool.submit(call)
-                record = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACT_TIMEOUT)
+                return call()
+            pool = self.pool
+            try:
+                return await self._extract(pool, call, item.url)
+            except BrokenProcessPool:
+                self._replace_pool(pool)
+            async with self._alone:
+                alone = start_pool(self.topics, 1)
+                try:
+                    return await self._extract(alone, call, item.url)
+                except BrokenProcessPool:
+                    logger.error("an extraction worker died on %s", item.url)
+                    raise DropItem(
+                        "no article: the extraction worker crashed on this page"
+                    ) from None
+                finally:
+                    _kill_workers(alone)
         except ExtractionError as err:
             self.stats.inc_value(f"wirewatch/{item.source}/not_article")
             raise DropItem(f"no article: {err.reason}") from None
-        except TimeoutError:
-            raise DropItem(f"no article: extraction took over {EXTRACT_TIMEOUT:g}s") from None
-        except BrokenProcessPool:
-            logger.error("an extraction worker died on %s; restarting the pool", item.url)
-            self._restart_pool()
-            raise DropItem("no article: the extraction worker crashed on this page") from None
-        return record
 
-    def _restart_pool(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+    async def _extract(self, pool: Executor, call: Callable[[], Any], url: str) -> Any:
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(pool.submit(call)), self.timeout)
+        except TimeoutError:
+            logger.error("extraction of %s took over %gs; killing its worker", url, self.timeout)
+            self._replace_pool(pool)
+            raise DropItem(f"no article: extraction took over {self.timeout:g}s") from None
+
+    def _replace_pool(self, broken: Executor) -> None:
+        """Kill the shared pool's workers and start a new pool, unless that was done already."""
+        if self.pool is not broken:
+            return
+        _kill_workers(broken)
         self.pool = self._new_pool()
 
     def close_spider(self) -> None:
