@@ -52,17 +52,8 @@ def run_pages(corpus: Path, step: int, mode: str) -> None:
                 body, include_comments=False, include_tables=False, with_metadata=True
             )
         else:
-            page = ArticlePage(
-                source="corpus",
-                url=row["url"] or "https://example.com/news/1",
-                body=body,
-                content_type="text/html",
-                language_hint=None,
-                source_tz=None,
-                feed_title=None,
-                feed_published=None,
-                fetched_at=datetime.now(UTC),
-            )
+            url = row["url"] or "https://example.com/news/1"
+            page = ArticlePage("corpus", url, body, "text/html", datetime.now(UTC))
             with contextlib.suppress(ExtractionError):
                 worker.process_page(page, min_chars=1)
     print(len(rows))

@@ -14,11 +14,11 @@ class ArticlePage:
     url: str
     body: bytes
     content_type: str | None
-    language_hint: str | None
-    source_tz: str | None
-    feed_title: str | None
-    feed_published: datetime | None
     fetched_at: datetime
+    language_hint: str | None = None
+    source_tz: str | None = None
+    feed_title: str | None = None
+    feed_published: datetime | None = None
 
     def __repr__(self) -> str:
         return f"ArticlePage(source={self.source!r}, url={self.url!r}, bytes={len(self.body)})"

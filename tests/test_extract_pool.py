@@ -31,17 +31,7 @@ def stubborn(page: ArticlePage, **_: Any) -> str:
 
 
 def page(url: str) -> ArticlePage:
-    return ArticlePage(
-        source="w",
-        url=url,
-        body=b"<html></html>",
-        content_type="text/html",
-        language_hint=None,
-        source_tz=None,
-        feed_title=None,
-        feed_published=None,
-        fetched_at=datetime.now(UTC),
-    )
+    return ArticlePage("w", url, b"<html></html>", "text/html", datetime.now(UTC))
 
 
 def run_pages(names: list[str]) -> tuple[dict[str, Any], float, list[int]]:
