@@ -4,9 +4,10 @@ trafilatura takes 20-50 ms of CPU per real page; run inline it would stall downl
 So pages go to a process pool (``forkserver``: forking a process whose reactor runs
 breaks the child) sized by ``WIREWATCH_EXTRACT_WORKERS`` (0 = one per core), awaited
 from ``async def process_item``; ``WIREWATCH_EXTRACT_INLINE`` extracts in the Scrapy
-process instead, for measurements and debugging. Pages with no article are dropped
-with their reason;
-the store pipeline records those drops as failures.
+process instead, for measurements and debugging. ``wirewatch crawl`` starts the pool
+before Scrapy (``start_pool``, handed over as ``WIREWATCH_EXTRACT_POOL``). Pages with no
+article, and pages whose extraction hangs or kills its worker, are dropped with their
+reason; the store pipeline records those drops as failures.
 """
 
 from __future__ import annotations
