@@ -174,27 +174,23 @@ class _Recent:
         found = [(int(a), int(h), int(c)) for a, h, c in rows]
         self.size = len(found)
         capacity = max(64, 2 * self.size)
-        self.ids = np.zeros(capacity, dtype=np.int64)
         self.prints = np.zeros(capacity, dtype=np.int64)
         self.clusters = np.zeros(capacity, dtype=np.int64)
-        if found:
-            self.ids[: self.size], self.prints[: self.size], self.clusters[: self.size] = zip(
-                *found, strict=True
-            )
+        self.prints[: self.size] = [h for _, h, _ in found]
+        self.clusters[: self.size] = [c for _, _, c in found]
         self.index = {aid: i for i, (aid, _, _) in enumerate(found)}
+        """Where each article's print is in the arrays."""
 
     def put(self, article_id: int, fingerprint: int, cluster: int) -> None:
         """Add an article's print, or replace it in place."""
         i = self.index.get(article_id)
         if i is None:
-            if self.size == len(self.ids):
-                self.ids, self.prints, self.clusters = (
-                    np.concatenate([a, np.zeros_like(a)])
-                    for a in (self.ids, self.prints, self.clusters)
-                )
+            if self.size == len(self.prints):
+                self.prints = np.concatenate([self.prints, np.zeros_like(self.prints)])
+                self.clusters = np.concatenate([self.clusters, np.zeros_like(self.clusters)])
             i = self.index[article_id] = self.size
             self.size += 1
-        self.ids[i], self.prints[i], self.clusters[i] = article_id, fingerprint, cluster
+        self.prints[i], self.clusters[i] = fingerprint, cluster
 
     def nearest(self, fingerprint: int, article_id: int, max_distance: int) -> int:
         """The cluster of the closest other print within ``max_distance`` bits, else the
