@@ -12,8 +12,6 @@ crawl benchmark. The worker's steps add up to what one article costs on top of S
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import os
 import time
 from collections import defaultdict
@@ -26,6 +24,7 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.utils import load_html
 
+from benchmarks.extract_corpus import load_pages
 from pipelines import extraction, worker
 from pipelines.dates import page_time_candidates, reconcile
 from pipelines.encoding import decode_html
@@ -44,9 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus or not Path(args.corpus).is_dir():
         raise SystemExit("set WIREWATCH_CORPUS or --corpus to the corpus folder")
-    corpus = Path(args.corpus)
-    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    pages = load_pages(Path(args.corpus))
     worker.init_worker(load_config(None).topics)
     worker.warm_up()
     spent: dict[str, float] = defaultdict(float)
@@ -60,9 +57,8 @@ def main() -> None:
 
     matcher = worker._matcher
     assert matcher is not None
-    for row in rows:
-        body = gzip.decompress((corpus / row["file"]).read_bytes())
-        url = row["url"] or "https://example.com/news/1"
+    for body, page_url in pages:
+        url = page_url or "https://example.com/news/1"
         timed(
             "bare trafilatura.extract",
             trafilatura.extract,
@@ -95,10 +91,9 @@ def main() -> None:
         timed("simhash", fingerprint, text)
         timed("content hash", extraction.content_hash, meta.title or "", text)
         timed("article URL", worker.article_url, url, None)
-    pages = len(rows)
-    print(f"{pages} pages, CPU milliseconds per page:")
+    print(f"{len(pages)} pages, CPU milliseconds per page:")
     for step, seconds in spent.items():
-        print(f"  {step:42s} {seconds / pages * 1000:6.2f}")
+        print(f"  {step:42s} {seconds / len(pages) * 1000:6.2f}")
 
 
 if __name__ == "__main__":
