@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import itertools
 import os
 import sqlite3
 import statistics
@@ -76,15 +77,15 @@ def bare_rate(
     return len(pages) / elapsed, extracted, sum(cpu for _, cpu in results) / len(pages)
 
 
-def descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> set[int]:
     """A process and all its descendants (those alive now)."""
-    found: list[int] = []
+    found: set[int] = set()
     stack = [pid]
     while stack:
         p = stack.pop()
         if p in found:
             continue
-        found.append(p)
+        found.add(p)
         try:
             stack.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
@@ -92,7 +93,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def memory(pids: list[int]) -> tuple[int, int]:
+def memory(pids: set[int]) -> tuple[int, int]:
     """(RSS, PSS) in bytes summed over processes."""
     rss = pss = 0
     for p in pids:
@@ -163,12 +164,15 @@ delay = 0
 
     def sample() -> None:
         nonlocal peak_rss, peak_pss
-        while child.poll() is None:
+        for tick in itertools.count():
+            if child.poll() is not None:
+                return
             pids = descendants(child.pid)
-            rss, pss = memory(pids)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             for pid in pids:
                 cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
+            if tick % 5 == 0:  # smaps_rollup walks every mapping: memory at 2 Hz is enough
+                rss, pss = memory(pids)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
