@@ -13,7 +13,9 @@ Serves every corpus page from a local server on 127.0.0.1 behind one sitemap, ru
   workers), sampled: RSS summed over the processes (counts pages the forked workers share
   once per process) and PSS (shares them out; what the tree really holds);
 * CPU seconds per article of the Scrapy process and of the extraction processes (fork
-  server + workers), and the bare workers' CPU per page: where the end-to-end time goes.
+  server + workers), and the bare workers' CPU per page: where the end-to-end time goes;
+  and the bound the workers' own CPU sets: the ratio to bare the crawl would reach if its
+  workers had the cores to themselves (bare CPU per page / worker CPU per article).
 
 Usage::
 
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -49,21 +52,26 @@ def load_pages(corpus: Path) -> list[bytes]:
     return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
 
 
-def _bare(page: bytes, fast: bool = False, metadata: bool = False) -> tuple[int, float]:
+def _bare(page: bytes, fast: bool = False, metadata: bool = False) -> tuple[int, int, float, float]:
+    """Extract one page: (has text, worker pid, the worker's CPU seconds so far and before)."""
     import trafilatura
 
-    cpu = time.process_time()
+    before = time.process_time()
     text = trafilatura.extract(
         page, fast=fast, include_comments=False, include_tables=False, with_metadata=metadata
     )
-    return (1 if text else 0), time.process_time() - cpu
+    return (1 if text else 0), os.getpid(), time.process_time(), before
 
 
 def bare_rate(
     pages: list[bytes], processes: int, fast: bool = False, metadata: bool = False
 ) -> tuple[float, int, float]:
     """Pages/second of bare ``trafilatura.extract`` over ``pages`` in ``processes`` processes,
-    pages with text, and the workers' CPU seconds per page."""
+    pages with text, and the workers' CPU seconds per page.
+
+    The CPU is each worker's whole process from its first timed page to its last, the pool's
+    hand-over of pages included, as the crawl's workers are measured.
+    """
     import multiprocessing
 
     ctx = multiprocessing.get_context("forkserver")
@@ -73,27 +81,34 @@ def bare_rate(
         start = time.perf_counter()
         results = list(pool.map(work, pages, chunksize=4))
         elapsed = time.perf_counter() - start
-    extracted = sum(ok for ok, _ in results)
-    return len(pages) / elapsed, extracted, sum(cpu for _, cpu in results) / len(pages)
+    extracted = sum(ok for ok, _, _, _ in results)
+    spans: dict[int, tuple[float, float]] = {}
+    for _, pid, after, before in results:
+        first, last = spans.get(pid, (before, after))
+        spans[pid] = (min(first, before), max(last, after))
+    cpu = sum(last - first for first, last in spans.values())
+    return len(pages) / elapsed, extracted, cpu / len(pages)
 
 
-def descendants(pid: int) -> set[int]:
-    """A process and all its descendants (those alive now)."""
-    found: set[int] = set()
-    stack = [pid]
+def descendants(pid: int) -> dict[int, int]:
+    """A process and all its descendants (those alive now), each mapped to its parent
+    (``pid`` itself to 0)."""
+    found: dict[int, int] = {}
+    stack = [(pid, 0)]
     while stack:
-        p = stack.pop()
+        p, parent = stack.pop()
         if p in found:
             continue
-        found.add(p)
+        found[p] = parent
         try:
-            stack.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
+        stack.extend((int(c), p) for c in children)
     return found
 
 
-def memory(pids: set[int]) -> tuple[int, int]:
+def memory(pids: Iterable[int]) -> tuple[int, int]:
     """(RSS, PSS) in bytes summed over processes."""
     rss = pss = 0
     for p in pids:
@@ -160,6 +175,7 @@ delay = 0
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak_rss = peak_pss = 0
     cpu: dict[int, float] = {}  # CPU seconds per process of the crawl, last seen
+    parents: dict[int, int] = {}  # the crawl's processes and their parents
     server_cpu = time.process_time()
 
     def sample() -> None:
@@ -168,6 +184,7 @@ delay = 0
             if child.poll() is not None:
                 return
             pids = descendants(child.pid)
+            parents.update(pids)
             for pid in pids:
                 cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
             if tick % 5 == 0:  # smaps_rollup walks every mapping: memory at 2 Hz is enough
@@ -203,6 +220,11 @@ delay = 0
         "peak_pss_mb": peak_pss / 2**20,
         "cpu_main": cpu.get(child.pid, 0.0),
         "cpu_extract": sum(v for pid, v in cpu.items() if pid != child.pid),
+        # the fork server (and resource tracker) are the crawl's children, workers their children
+        "cpu_forkserver": sum(v for pid, v in cpu.items() if parents.get(pid) == child.pid),
+        "cpu_workers": sum(
+            v for pid, v in cpu.items() if parents.get(pid) not in (None, 0, child.pid)
+        ),
         "cpu_server": server_cpu,
     }
 
@@ -248,6 +270,9 @@ def main() -> None:
             res["ms_bare"] = bare_cpu * 1000
             res["ms_main"] = res["cpu_main"] / res["stored"] * 1000
             res["ms_extract"] = res["cpu_extract"] / res["stored"] * 1000
+            res["ms_workers"] = res["cpu_workers"] / res["stored"] * 1000
+            # if the workers had the cores to themselves (no Scrapy process, no start-up)
+            res["bound"] = res["ms_bare"] / res["ms_workers"] if res["cpu_workers"] else 0.0
             results.append(res)
             print(
                 f"run {i + 1}: bare extract {bare:.1f} pages/s ({extracted} with text), "
@@ -259,7 +284,9 @@ def main() -> None:
                 f"{res['ratio_meta']:.2f}); peak RSS {res['peak_rss_mb']:.0f} MB, "
                 f"PSS {res['peak_pss_mb']:.0f} MB; CPU ms/article: bare worker "
                 f"{res['ms_bare']:.1f}, crawl: Scrapy process {res['ms_main']:.1f} + extraction "
-                f"processes {res['ms_extract']:.1f}; server {res['cpu_server']:.1f} s"
+                f"processes {res['ms_extract']:.1f} (fork server {res['cpu_forkserver']:.2f} s, "
+                f"workers {res['ms_workers']:.1f}: alone they allow at most {res['bound']:.2f}x "
+                f"bare); server {res['cpu_server']:.1f} s"
             )
     if len(results) > 1:
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
@@ -269,7 +296,8 @@ def main() -> None:
             f"{med['bare_meta']:.1f}/s: {med['ratio_meta']:.2f}), peak RSS "
             f"{med['peak_rss_mb']:.0f} MB, PSS {med['peak_pss_mb']:.0f} MB; CPU ms/article: "
             f"bare {med['ms_bare']:.1f}, Scrapy {med['ms_main']:.1f}, extraction "
-            f"{med['ms_extract']:.1f}"
+            f"{med['ms_extract']:.1f} (workers {med['ms_workers']:.1f}: at most "
+            f"{med['bound']:.2f}x bare)"
         )
 
 
