@@ -79,6 +79,13 @@ _ISO = re.compile(
     r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?",
     re.I,
 )
+# ISO 8601 basic format, as RIA Novosti writes article:published_time ("20261127T1030"); only
+# with its "T": a bare run of eight digits is too often something else
+_ISO_BASIC = re.compile(
+    r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(?:(\d{2})(?:[.,]\d+)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?(?!\d)",
+    re.I,
+)
 _RU_MONTHS = ("янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
 _EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _TIME = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?:\s*(?P<ap>[ap])\.?m\.?)?"
@@ -280,7 +287,7 @@ def _rfc822(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
 
 
 def _iso(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
-    m = _ISO.match(text)
+    m = _ISO.match(text) or _ISO_BASIC.match(text)
     if m is None:
         return None
     day = datetime(int(m[1]), int(m[2]), int(m[3]))

@@ -51,6 +51,9 @@ def published(
         ("2026-11-27 10:30", "Europe/Moscow", at(2026, 11, 27, 7, 30), True),
         ("2026-11-27T10:30:00", "Asia/Tokyo", at(2026, 11, 27, 1, 30), True),
         ("2026-11-27", "Asia/Tokyo", at(2026, 11, 27), False),
+        ("20261127T1030", "Europe/Moscow", at(2026, 11, 27, 7, 30), True),
+        ("20261127T103000+0300", None, at(2026, 11, 27, 7, 30), True),
+        ("20261127T1030Z", "Asia/Tokyo", at(2026, 11, 27, 10, 30), True),
         ("Fri, 27 Nov 2026 10:30:00 +0300", None, at(2026, 11, 27, 7, 30), True),
         ("Fri, 27 Nov 2026 10:30:00 GMT", "Asia/Tokyo", at(2026, 11, 27, 10, 30), True),
         ("2026年11月27日 10時30分", "Asia/Tokyo", at(2026, 11, 27, 1, 30), True),
@@ -71,7 +74,9 @@ def test_parse_datetime(text: str, tz: str | None, expected: datetime, has_time:
     assert parse_datetime(text, tz) == (expected, has_time)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-45", "31 февраля 2026"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2026-13-45", "31 февраля 2026", "20261127", "20261127T2530"]
+)
 def test_parse_datetime_rejects_garbage(text: str) -> None:
     """Unreadable or impossible dates give None rather than an exception."""
     assert parse_datetime(text, None) is None
@@ -87,6 +92,13 @@ def test_meta_with_moscow_offset() -> None:
     """article:published_time with +03:00 becomes the right UTC instant."""
     meta = '<meta property="article:published_time" content="2026-11-27T10:30:00+03:00">'
     assert published(meta) == PublishedTime(at(2026, 11, 27, 7, 30), "meta", True)
+
+
+def test_meta_in_basic_format_read_in_source_zone() -> None:
+    """RIA Novosti writes article:published_time as 20261127T1030, Moscow time, no offset."""
+    meta = '<meta property="article:published_time" content="20261127T1030">'
+    expected = PublishedTime(at(2026, 11, 27, 7, 30), "meta", True)
+    assert published(meta, source_tz="Europe/Moscow") == expected
 
 
 def test_jsonld_graph_with_tokyo_offset() -> None:
