@@ -21,7 +21,7 @@ import logging
 import socket
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -126,6 +126,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self, *, with_body: bool) -> None:
         wire = self.server.wire
         wire._log(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+        with wire._answering():
+            self._respond(wire, with_body=with_body)
+
+    def _respond(self, wire: MockWire, *, with_body: bool) -> None:
         route = wire.lookup(self.path)
         if route.delay and wire._stopping.wait(route.delay):
             self.close_connection = True
@@ -159,7 +163,8 @@ class MockWire:
     """A context manager serving `routes` on an ephemeral port of 127.0.0.1.
 
     Unknown paths answer 404. A request target with a query string is looked up as is,
-    then without the query string. `requests` records what was asked, in order.
+    then without the query string. `requests` records what was asked, in order, and
+    `peak_in_flight` how many requests were being answered at once at most.
     """
 
     def __init__(self, routes: Mapping[str, Route] | None = None, *, port: int = 0) -> None:
@@ -167,6 +172,8 @@ class MockWire:
         self._port = port
         self._requests: list[RequestLogEntry] = []
         self._requests_lock = threading.Lock()
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -215,14 +222,32 @@ class MockWire:
         """How many requests asked for `path` (exact target, query string included)."""
         return sum(1 for m, p, _ in self.requests if p == path and method in (None, m))
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests answered at the same time (a route's delay included) so far."""
+        with self._requests_lock:
+            return self._peak_in_flight
+
     def clear_requests(self) -> None:
-        """Forget the requests logged so far."""
+        """Forget the requests logged so far (and the peak of requests in flight)."""
         with self._requests_lock:
             self._requests.clear()
+            self._peak_in_flight = self._in_flight
 
     def _log(self, method: str, target: str, headers: dict[str, str]) -> None:
         with self._requests_lock:
             self._requests.append((method, target, headers))
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        with self._requests_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._requests_lock:
+                self._in_flight -= 1
 
     def start(self) -> Self:
         """Start serving in a background thread; returns self."""

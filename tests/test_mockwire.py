@@ -170,6 +170,24 @@ def test_request_log_under_concurrent_clients(wire: MockWire) -> None:
     assert len({p for _, p, _ in wire.requests}) == 80
 
 
+def test_peak_in_flight_counts_requests_answered_at_once(wire: MockWire) -> None:
+    wire.add("/slow.html", Route(b"late", delay=0.5))
+    wire.add("/fast.html", Route(b"now"))
+    fetch(wire.url("/fast.html"))
+    fetch(wire.url("/fast.html"))
+    assert wire.peak_in_flight == 1  # one after the other
+    threads = [
+        threading.Thread(target=fetch, args=(wire.url(f"/slow.html?{i}"),)) for i in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wire.peak_in_flight == 3
+    wire.clear_requests()
+    assert wire.peak_in_flight == 0
+
+
 def test_keep_alive_reuses_one_connection(wire: MockWire) -> None:
     wire.add("/a.html", Route(b"a"))
     conn = http.client.HTTPConnection("127.0.0.1", wire.port, timeout=10)
