@@ -18,6 +18,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_INSTALL_ROOT_HANDLER = False
 
+# Scrapy's own downloader lets a slot without a delay exceed its concurrency (see the module)
+DOWNLOADER = "scrapers.downloader.SlotDownloader"
 CONCURRENT_REQUESTS = 16
 # Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's output; an article
 # response yields one item, so the default 100 cost ~100 task creations per page.
