@@ -20,6 +20,7 @@ import http.server
 import logging
 import socket
 import threading
+import time
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -171,6 +172,7 @@ class MockWire:
         self.routes: dict[str, Route] = dict(routes or {})
         self._port = port
         self._requests: list[RequestLogEntry] = []
+        self._arrivals: list[float] = []  # time.monotonic() of each logged request
         self._requests_lock = threading.Lock()
         self._in_flight = 0
         self._peak_in_flight = 0
@@ -218,6 +220,12 @@ class MockWire:
         with self._requests_lock:
             return list(self._requests)
 
+    def arrivals(self, prefix: str = "/") -> list[float]:
+        """When requests for targets starting with ``prefix`` arrived (``time.monotonic``)."""
+        with self._requests_lock:
+            pairs = list(zip(self._requests, self._arrivals, strict=True))
+        return [at for (_, target, _), at in pairs if target.startswith(prefix)]
+
     def requested(self, path: str, method: str | None = None) -> int:
         """How many requests asked for `path` (exact target, query string included)."""
         return sum(1 for m, p, _ in self.requests if p == path and method in (None, m))
@@ -232,11 +240,13 @@ class MockWire:
         """Forget the requests logged so far (and the peak of requests in flight)."""
         with self._requests_lock:
             self._requests.clear()
+            self._arrivals.clear()
             self._peak_in_flight = self._in_flight
 
     def _log(self, method: str, target: str, headers: dict[str, str]) -> None:
         with self._requests_lock:
             self._requests.append((method, target, headers))
+            self._arrivals.append(time.monotonic())
 
     @contextlib.contextmanager
     def _answering(self) -> Iterator[None]:

@@ -150,8 +150,12 @@ def test_request_log(wire: MockWire) -> None:
     assert [p for _, p, _ in wire.requests] == ["/a.html?x=1", "/missing"]
     assert wire.requested("/missing") == 1
     assert wire.requested("/a.html") == 0
+    first, second = wire.arrivals()
+    assert first <= second <= time.monotonic()
+    assert wire.arrivals("/miss") == [second]
     wire.clear_requests()
     assert wire.requests == []
+    assert wire.arrivals() == []
 
 
 def test_request_log_under_concurrent_clients(wire: MockWire) -> None:
