@@ -127,14 +127,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self, *, with_body: bool) -> None:
         wire = self.server.wire
         wire._log(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+        # in flight until the response is ready: a client cannot see it answered before
         with wire._answering():
-            self._respond(wire, with_body=with_body)
+            response = self._response(wire, with_body=with_body)
+        if response is None:
+            return
+        try:
+            self.wfile.write(response)
+        except OSError:
+            self.close_connection = True
 
-    def _respond(self, wire: MockWire, *, with_body: bool) -> None:
+    def _response(self, wire: MockWire, *, with_body: bool) -> bytes | None:
+        """The bytes of the response, after the route's delay (None: the server is stopping)."""
         route = wire.lookup(self.path)
         if route.delay and wire._stopping.wait(route.delay):
             self.close_connection = True
-            return
+            return None
         base = wire.base_url
         body = route.body.replace(BASE_PLACEHOLDER.encode("ascii"), base.encode("ascii"))
         headers = {"Content-Type": route.content_type, "Server": "mockwire"}
@@ -150,10 +158,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         lines = [f"HTTP/1.1 {route.status} {phrase}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        try:
-            self.wfile.write(head + body if with_body else head)
-        except OSError:
-            self.close_connection = True
+        return head + body if with_body else head
 
     def log_message(self, format: str, *args: Any) -> None:
         """Send `http.server`'s access and error lines to the module logger."""
@@ -232,16 +237,17 @@ class MockWire:
 
     @property
     def peak_in_flight(self) -> int:
-        """The most requests answered at the same time (a route's delay included) so far."""
+        """The most requests being answered at once so far: from arrival until the response
+        is ready to send (a route's delay included)."""
         with self._requests_lock:
             return self._peak_in_flight
 
     def clear_requests(self) -> None:
-        """Forget the requests logged so far (and the peak of requests in flight)."""
+        """Forget the requests logged so far; the peak in flight counts again from 0."""
         with self._requests_lock:
             self._requests.clear()
             self._arrivals.clear()
-            self._peak_in_flight = self._in_flight
+            self._peak_in_flight = 0
 
     def _log(self, method: str, target: str, headers: dict[str, str]) -> None:
         with self._requests_lock:
