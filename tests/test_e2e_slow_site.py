@@ -2,6 +2,7 @@
 
 * A source's ``concurrency_per_source`` is a limit the site sees: never more requests in
   flight at once, and no fewer when there is work (``scrapers.downloader``).
+* A source's ``delay`` is the least time between its requests (``wirewatch.crawl``).
 * A crawl killed with SIGKILL loses at most the batch in flight: it is killed (the whole
   process group: Scrapy process, fork server, extraction workers) once its first batch is
   in the database; what was committed must be whole and readable — each article with its
