@@ -98,6 +98,13 @@ def test_second_signal_exits_at_once(tmp_path: Path) -> None:
             svc.wait_for(lambda: "crawl run 1 started" in svc.log, 40, "no crawl started")
             child = crawl_child_of(svc.proc.pid, "slow")
             assert child is not None
+            # mid-download of a 2.5 s page, so the first signal's graceful stop takes a while
+            # (before the first article request it can finish before the second signal)
+            svc.wait_for(
+                lambda: any(p.endswith(".html") for _, p, _ in wire.requests),
+                40,
+                "no article requested",
+            )
             svc.proc.send_signal(signal.SIGINT)  # as Ctrl-C
             time.sleep(0.5)
             code, seconds = svc.stop()  # SIGTERM: the second signal
