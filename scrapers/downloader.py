@@ -25,6 +25,17 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 
 
+def slot_delay(least: float, jitter: float) -> float:
+    """The delay to give a download slot whose requests must be ``least`` seconds apart.
+
+    Scrapy spaces a slot's requests by its delay times 1 +- ``jitter`` (uniform), so the
+    delay is raised until its shortest spacing is ``least``.
+    """
+    if not 0.0 <= jitter < 1.0:
+        raise ValueError(f"jitter must be within [0, 1), got {jitter}")
+    return least / (1.0 - jitter)
+
+
 class SlotDownloader(Downloader):
     """A ``Downloader`` whose slots never transfer more than their ``concurrency``."""
 

@@ -11,6 +11,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from pipelines.extract import SharedPool, start_pool
+from scrapers.downloader import slot_delay
 from storage import queries
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
@@ -80,8 +81,11 @@ def slot_settings(delay: float, concurrency: int) -> dict[str, float]:
     with its default jitter of 0.5 allows 0.5 s; the slot's delay is raised so that the
     shortest spacing is ``delay`` (1.0-1.5x ``delay``, 1.25x on average).
     """
-    spread = 1.0 / (1.0 - SLOT_JITTER)
-    return {"delay": delay * spread, "jitter": SLOT_JITTER, "concurrency": concurrency}
+    return {
+        "delay": slot_delay(delay, SLOT_JITTER),
+        "jitter": SLOT_JITTER,
+        "concurrency": concurrency,
+    }
 
 
 def scrapy_settings(config: Config, extra: dict[str, Any] | None = None) -> Settings:
