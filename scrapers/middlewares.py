@@ -1,5 +1,6 @@
-"""Downloader middlewares: retries that back off instead of hammering a struggling site, and
-meta-refresh redirects that do not decode whole pages to find them."""
+"""Downloader middlewares: retries that back off instead of hammering a struggling site,
+meta-refresh redirects that do not decode whole pages to find them, and robots.txt with its
+Crawl-delay."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import HtmlResponse, Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from scrapers.downloader import slot_delay
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +116,49 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
         head = response.replace(body=response.body[:META_REFRESH_HEAD_BYTES])
         result = super().process_response(request, head)
         return response if result is head else result
+
+
+class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware that also keeps to the file's ``Crawl-delay``.
+
+    Scrapy parses ``Crawl-delay`` (``RobotParser.crawl_delay``, 2.18+) but does not apply
+    it. Here the longest Crawl-delay for our user agent among the hosts a download slot
+    (a source) has requested becomes the least spacing of that slot's requests, when it
+    is longer than the source's own ``delay``. The slot's delay is raised when a request
+    reaches the downloader, which is before its queue is processed.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.agent: str = settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"]
+        self.floors: dict[str, float] = {}
+        """Download slot -> the longest Crawl-delay its hosts ask for, in seconds."""
+        crawler.signals.connect(self.keep_floor, signal=signals.request_reached_downloader)
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        """Refuse what robots.txt forbids; remember what it says about spacing."""
+        super().process_request_2(rp, request)
+        if rp is None:
+            return
+        delay = rp.crawl_delay(self.agent)
+        if not delay or delay <= 0:
+            return
+        key = self.crawler.engine.downloader.get_slot_key(request)
+        if delay > self.floors.get(key, 0.0):
+            self.floors[key] = float(delay)
+            logger.info(
+                "robots.txt of %s asks for Crawl-delay %gs: %s's requests keep at least that apart",
+                urlparse_cached(request).netloc,
+                delay,
+                key,
+            )
+
+    def keep_floor(self, request: Request, spider: Any = None) -> None:
+        """Raise the delay of the request's slot to its Crawl-delay floor, if it is lower."""
+        key = request.meta.get("download_slot")
+        if not isinstance(key, str) or key not in self.floors:
+            return
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if slot is not None and slot.delay < (least := slot_delay(self.floors[key], slot.jitter)):
+            slot.delay = least

@@ -2,7 +2,8 @@
 
 * A source's ``concurrency_per_source`` is a limit the site sees: never more requests in
   flight at once, and no fewer when there is work (``scrapers.downloader``).
-* A source's ``delay`` is the least time between its requests (``wirewatch.crawl``).
+* A source's ``delay`` is the least time between its requests (``wirewatch.crawl``), and so
+  is robots.txt's Crawl-delay for our user agent (``scrapers.middlewares``).
 * A crawl killed with SIGKILL loses at most the batch in flight: it is killed (the whole
   process group: Scrapy process, fork server, extraction workers) once its first batch is
   in the database; what was committed must be whole and readable — each article with its
@@ -140,6 +141,28 @@ def test_delay_is_the_least_spacing_of_a_sources_requests(tmp_path: Path) -> Non
     assert len(gaps) == PAGES
     assert min(gaps) >= delay * 0.95  # the timer's and the server's own latency
     assert max(gaps) >= delay * 1.1  # still spread, not a fixed beat
+
+
+def test_robots_crawl_delay_spaces_a_source_that_has_none(tmp_path: Path) -> None:
+    """robots.txt's Crawl-delay for our user agent (the * group here, not another bot's)
+    is the least spacing of the source's requests, though its own ``delay`` is 0."""
+    crawl_delay = 0.15
+    routes = slow_site(delay=0.0)
+    routes["/robots.txt"] = Route(
+        body=f"User-agent: OtherBot\nCrawl-delay: 5\n\n"
+        f"User-agent: *\nCrawl-delay: {crawl_delay}\nDisallow: /private/\n".encode(),
+        content_type="text/plain",
+    )
+    with MockWire(routes) as wire:
+        db_url = f"sqlite:///{tmp_path / 'robots.db'}"
+        out = run_cli(write_config(tmp_path / "robots.toml", wire, db_url), "-v", "crawl")
+        assert stored(db_url) == (PAGES, PAGES)
+        arrivals = sorted(wire.arrivals("/story/") + wire.arrivals("/rss.xml"))
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert len(gaps) == PAGES
+    assert min(gaps) >= crawl_delay * 0.95, gaps
+    assert max(gaps) < 5  # not the other bot's delay
+    assert "asks for Crawl-delay 0.15s" in out.stderr
 
 
 def test_killed_crawl_keeps_committed_batches_and_the_next_crawl_completes(
