@@ -12,8 +12,9 @@ held by accident.
 ``SlotDownloader`` counts a request as transferring the moment it is scheduled. Scrapy's
 ``_download`` adds it to the same set again when the task runs and removes it when the
 download ends, so the accounting is otherwise Scrapy's own. The method below is Scrapy
-2.18-2.19's with that one line added (the ``scrapy`` pin in pyproject.toml keeps it to
-those); ``tests/test_e2e_crawl.py`` measures the concurrency a real crawl reaches.
+2.19's with that one line added (the ``scrapy`` pin in pyproject.toml keeps it to 2.19,
+which also brought the per-slot ``jitter`` that ``slot_delay`` relies on);
+``tests/test_e2e_slow_site.py`` measures the concurrency a real crawl reaches.
 """
 
 from __future__ import annotations
