@@ -132,8 +132,7 @@ class ExtractPipeline:
         self.fast = fast
         self.min_chars = min_chars
         self.inline = inline
-        self.pool: Executor | None = None
-        self.given_pool = pool
+        self.pool: Executor | None = None if inline else pool
         self.timeout = timeout
         self._alone = asyncio.Semaphore(max(1, workers))  # pages retried in a worker each
         self.work: Callable[..., Any] = worker.process_page
@@ -158,13 +157,10 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         """Start the worker processes (or extract inline, for measurements and debugging)."""
-        if not self.inline:
-            self.pool = self.given_pool or self._new_pool()
-        else:
+        if self.inline:
             worker.init_worker(self.topics)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return start_pool(self.topics, self.workers)
+        elif self.pool is None:
+            self.pool = start_pool(self.topics, self.workers)
 
     async def process_item(self, item: Any) -> Any:
         """Replace an ArticlePage by its ArticleRecord; pass anything else through.
@@ -214,7 +210,7 @@ class ExtractPipeline:
         if self.pool is not broken:
             return
         _kill_workers(broken)
-        self.pool = self._new_pool()
+        self.pool = start_pool(self.topics, self.workers)
 
     def close_spider(self) -> None:
         """Stop the worker processes."""
