@@ -25,8 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import itertools
 import os
 import sqlite3
@@ -42,14 +40,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from benchmarks.extract_corpus import load_pages
 from tests.mockwire import MockWire, Route
-
-
-def load_pages(corpus: Path) -> list[bytes]:
-    """Every HTML page of the corpus, decompressed, in manifest order."""
-    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
 
 
 def _bare(page: bytes, fast: bool = False, metadata: bool = False) -> tuple[int, int, float, float]:
@@ -244,7 +236,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus or not Path(args.corpus).is_dir():
         raise SystemExit("set WIREWATCH_CORPUS or --corpus to the corpus folder")
-    pages = load_pages(Path(args.corpus))
+    pages = [body for body, _ in load_pages(Path(args.corpus))]
     if args.limit:
         pages = pages[: args.limit]
     n = len(pages)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import gzip
 import os
 import re
 import shutil
@@ -33,18 +31,17 @@ def run_pages(corpus: Path, step: int, mode: str) -> None:
     """Load every ``step``-th page and process it as ``mode`` says (runs under valgrind)."""
     import trafilatura
 
+    from benchmarks.extract_corpus import load_pages
     from pipelines import worker
     from scrapers.items import ArticlePage
     from wirewatch.config import load_config
     from wirewatch.errors import ExtractionError
 
-    with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))[::step]
     worker.init_worker(load_config(None).topics)
     worker.warm_up()
     trafilatura.extract(b"<html><body><p>" + b"warm up " * 60 + b"</p></body></html>")
-    pages = [gzip.decompress((corpus / r["file"]).read_bytes()) for r in rows]
-    for row, body in zip(rows, pages if mode != "none" else [], strict=False):
+    pages = load_pages(corpus, step)
+    for body, url in pages if mode != "none" else []:
         if mode == "bare":
             trafilatura.extract(body, include_comments=False, include_tables=False)
         elif mode == "with_metadata":
@@ -52,11 +49,11 @@ def run_pages(corpus: Path, step: int, mode: str) -> None:
                 body, include_comments=False, include_tables=False, with_metadata=True
             )
         else:
-            url = row["url"] or "https://example.com/news/1"
+            url = url or "https://example.com/news/1"
             page = ArticlePage("corpus", url, body, "text/html", datetime.now(UTC))
             with contextlib.suppress(ExtractionError):
                 worker.process_page(page, min_chars=1)
-    print(len(rows))
+    print(len(pages))
 
 
 def count(corpus: Path, step: int, mode: str, workdir: Path) -> tuple[int, int]:
