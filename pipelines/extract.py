@@ -41,10 +41,12 @@ EXTRACT_TIMEOUT = 120.0
 class SharedPool:
     """An extraction pool started before the crawler, handed over in its settings.
 
-    Scrapy deep-copies settings; a pool is shared, not copied.
+    Scrapy deep-copies settings; a pool is shared, not copied. Every crawl that shares it
+    sees a replacement (after a worker was killed or crashed) at once; its owner (whoever
+    started it) shuts it down, not the crawls.
     """
 
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
+    def __init__(self, pool: Executor) -> None:
         self.pool = pool
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedPool:
@@ -123,7 +125,7 @@ class ExtractPipeline:
         fast: bool,
         min_chars: int,
         inline: bool = False,
-        pool: ProcessPoolExecutor | None = None,
+        shared: SharedPool | None = None,
         timeout: float = EXTRACT_TIMEOUT,
     ) -> None:
         self.stats = stats
@@ -132,7 +134,8 @@ class ExtractPipeline:
         self.fast = fast
         self.min_chars = min_chars
         self.inline = inline
-        self.pool: Executor | None = None if inline else pool
+        self.shared = None if inline else shared
+        self.owned = False  # True when this pipeline started the pool (and stops it)
         self.timeout = timeout
         self._alone = asyncio.Semaphore(max(1, workers))  # pages retried in a worker each
         self.work: Callable[..., Any] = worker.process_page
@@ -151,16 +154,22 @@ class ExtractPipeline:
             fast=settings.getbool("WIREWATCH_EXTRACT_FAST", False),
             min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", 200),
             inline=settings.getbool("WIREWATCH_EXTRACT_INLINE", False),
-            pool=shared.pool if isinstance(shared, SharedPool) else None,
+            shared=shared if isinstance(shared, SharedPool) else None,
             timeout=settings.getfloat("WIREWATCH_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT),
         )
+
+    @property
+    def pool(self) -> Executor | None:
+        """The pool pages go to now (None: inline)."""
+        return self.shared.pool if self.shared is not None else None
 
     def open_spider(self) -> None:
         """Start the worker processes (or extract inline, for measurements and debugging)."""
         if self.inline:
             worker.init_worker(self.topics)
-        elif self.pool is None:
-            self.pool = start_pool(self.topics, self.workers)
+        elif self.shared is None:
+            self.shared = SharedPool(start_pool(self.topics, self.workers))
+            self.owned = True
 
     async def process_item(self, item: Any) -> Any:
         """Replace an ArticlePage by its ArticleRecord; pass anything else through.
@@ -207,13 +216,13 @@ class ExtractPipeline:
 
     def _replace_pool(self, broken: Executor) -> None:
         """Kill the shared pool's workers and start a new pool, unless that was done already."""
-        if self.pool is not broken:
+        if self.shared is None or self.shared.pool is not broken:
             return
         _kill_workers(broken)
-        self.pool = start_pool(self.topics, self.workers)
+        self.shared.pool = start_pool(self.topics, self.workers)
 
     def close_spider(self) -> None:
-        """Stop the worker processes."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        """Stop the worker processes, if this pipeline started them."""
+        if self.owned and self.shared is not None:
+            self.shared.pool.shutdown(wait=True, cancel_futures=True)
+            self.shared = None

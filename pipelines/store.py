@@ -222,6 +222,7 @@ class StorePipeline:
             "stored: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
             "%(flagged)d flagged, %(failed)d failed",
             totals,
+            extra={"run_id": self.run_id},  # flushes run from reactor timers
         )
 
     def _counts(self, source: str) -> SourceCounts:

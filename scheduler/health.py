@@ -28,7 +28,7 @@ StatusFn = Callable[[], tuple[bool, dict[str, Any]]]
 
 
 def service_health(
-    config: Config, engine: Engine, alive: bool, leading: bool, failures: dict[str, int]
+    config: Config, engine: Engine, alive: bool, leading: bool
 ) -> tuple[bool, dict[str, Any]]:
     """(healthy, details): healthy while the scheduler runs and the database answers."""
     details: dict[str, Any] = {
@@ -39,9 +39,10 @@ def service_health(
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         successes = state.last_successes(engine)
+        failures = state.failures_in_a_row(engine)
         details["database"] = "ok"
     except SQLAlchemyError as err:
-        successes = {}
+        successes, failures = {}, {}
         details["database"] = f"unreachable: {one_line(err)}"[:300]
     details["sources"] = {
         s.name: {
@@ -105,3 +106,33 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("health: " + format, *args)
+
+
+def worker_health(worker: Any) -> tuple[bool, dict[str, Any]]:
+    """(healthy, details) of a crawl worker: healthy while its queue and database answer.
+
+    A paused worker (queue or database gone) answers 503 with the reason, and turns
+    healthy again by itself when they are back.
+    """
+    stats = worker.stats
+    details: dict[str, Any] = {
+        "role": "worker",
+        "worker": worker.name,
+        "state": "stopping" if worker.stopping else "polling",
+        "queue": "ok" if stats.queue_error is None else f"unreachable: {stats.queue_error}",
+        "database": "ok"
+        if stats.database_error is None
+        else f"unreachable: {stats.database_error}",
+        "polls_in_flight": len(worker.active),
+        "polls": stats.polls,
+        "failed": stats.failed,
+        "last_poll": stats.last_poll,
+    }
+    if stats.queue_error or stats.database_error:
+        details["state"] = "paused"
+    healthy = stats.queue_error is None and stats.database_error is None and not worker.stopping
+    return healthy, details
+
+
+def _state(error: str | None) -> str:
+    return "ok" if error is None else f"unreachable: {error}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -100,28 +101,90 @@ class DatabaseCollector(Collector):
 
 
 class ServiceMetrics:
-    """The registry served on /metrics and the metrics this process observes itself."""
+    """The registry served on /metrics and the metrics this process observes itself.
 
-    def __init__(self, engine: Engine) -> None:
+    Polls are run by the service's worker children, which report each one on their stdout
+    (``observe_poll``); the backlog gauges read what the dispatcher last measured.
+    """
+
+    def __init__(self, engine: Engine, dispatcher: Any = None) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(DatabaseCollector(engine))
         self.durations = Histogram(
             "wirewatch_crawl_duration_seconds",
-            "Wall-clock time of crawls run by this process",
+            "Wall-clock time of polls run by this service's workers",
             ["source"],
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
         self.failures = Counter(
             "wirewatch_crawl_failures",
-            "Crawls run by this process that failed, by reason",
+            "Polls run by this service's workers that failed, by reason",
             ["source", "reason"],
             registry=self.registry,
         )
+        self.polls = Counter(
+            "wirewatch_worker_polls", "Polls run by each of this service's workers",
+            ["worker", "outcome"], registry=self.registry,
+        )  # fmt: skip
         self.leader = Gauge(
             "wirewatch_leader", "1 while this process leads the schedule", registry=self.registry
         )
+        self.restarts = Counter(
+            "wirewatch_worker_restarts", "Crawl workers that died and were restarted",
+            registry=self.registry,
+        )  # fmt: skip
+        if dispatcher is not None:
+            view = lambda: dispatcher.view  # noqa: E731
+            Gauge(
+                "wirewatch_due_sources", "Sources due and not polled yet (leader only)",
+                registry=self.registry,
+            ).set_function(lambda: view().due)  # fmt: skip
+            Gauge(
+                "wirewatch_oldest_due_seconds",
+                "How long the longest-waiting due source has waited (leader only)",
+                registry=self.registry,
+            ).set_function(lambda: view().oldest_seconds)
+            self.dispatcher = dispatcher
+
+    def observe_poll(self, worker: str, source: str, seconds: float, failure: str | None) -> None:
+        """Count one poll a worker finished (``failure``: its reason, None when it went well)."""
+        self.durations.labels(source).observe(seconds)
+        self.polls.labels(worker, "failed" if failure else "ok").inc()
+        if failure:
+            self.failures.labels(source, failure.split(":", 1)[0]).inc()
 
 
 def _epoch(value: datetime) -> float:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+class WorkerMetrics:
+    """The registry of a crawl worker's /metrics: its polls, labelled with its name."""
+
+    def __init__(self, worker: Any) -> None:
+        self.registry = CollectorRegistry()
+        self.worker = worker
+        labels = ["worker"]
+        self.polls = Counter(
+            "wirewatch_worker_polls", "Polls run by this worker", [*labels, "outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.durations = Histogram(
+            "wirewatch_poll_duration_seconds", "Wall-clock time of one poll of one source",
+            labels, buckets=DURATION_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        in_flight = Gauge(
+            "wirewatch_worker_polls_in_flight", "Polls running now", labels, registry=self.registry
+        )
+        in_flight.labels(worker.name).set_function(lambda: len(worker.active))
+        up = Gauge(
+            "wirewatch_worker_queue_up", "1 while the work queue answers", labels,
+            registry=self.registry,
+        )  # fmt: skip
+        up.labels(worker.name).set_function(lambda: worker.stats.queue_error is None)
+
+    def observe(self, source: str, seconds: float, ok: bool) -> None:
+        """Count one finished poll."""
+        self.polls.labels(self.worker.name, "ok" if ok else "failed").inc()
+        self.durations.labels(self.worker.name).observe(seconds)

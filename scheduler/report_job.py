@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import state
-from scheduler.jobs import Children, stop_child
+from scheduler.children import Children, stop_child
 from storage.errors import one_line
 from wirewatch.config import Config
 

@@ -1,27 +1,30 @@
-"""`wirewatch run`: the long-lived service that decides when crawls and reports happen.
+"""`wirewatch run`: the long-lived service that decides when polls and reports happen.
 
 Lifecycle (``Service.run``): take the SQLite lock file (a second instance refuses to
-start), migrate, start the health endpoint, start the scheduler paused, then loop: a
-standby tries the PostgreSQL advisory lock every ``leader_poll`` seconds; the leader
-checks it holds the lock as often, pauses the scheduler when it does not and reschedules
-from the database when it leads again. SIGTERM/SIGINT stop scheduling, SIGTERM the crawl
-children (Scrapy closes the spider and flushes), SIGKILL what is left after
-``stop_grace``, record how each run ended and exit 0; a second signal kills the children
-and exits 1 at once. SIGHUP is ignored: configuration changes take effect on restart.
+start), migrate, start the health endpoint, start the scheduler paused, then loop once a
+second: keep the crawl workers running (``scheduler.children``), and every
+``leader_poll`` seconds take or check leadership (the PostgreSQL advisory lock). The
+leader's scheduler runs the dispatcher (``scheduler.dispatch``: due sources to the work
+queue every ``[cluster] dispatch_every``) and the daily report. Without a queue the one
+local worker gets its orders on stdin; with ``[cluster] queue_url`` every worker of every
+node (``wirewatch worker``, and this service's own ``[cluster] workers``) reads the queue.
+
+SIGTERM/SIGINT stop dispatching, SIGTERM the workers (running polls finish, spiders
+flush), SIGKILL what is left after ``stop_grace``, record how each run ended and exit 0;
+a second signal kills the children and exits 1 at once. SIGHUP is ignored: configuration
+changes take effect on restart.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
@@ -33,10 +36,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import state
+from scheduler.children import Children, WorkerChildren, signal_group, stop_child
+from scheduler.dispatch import Dispatcher
 from scheduler.health import HealthServer, service_health
-from scheduler.jobs import Children, CrawlJob, Outcome, base_crawl_args, signal_group
 from scheduler.leader import Election, make_election, upgrade_schema
 from scheduler.metrics import ServiceMetrics
+from scheduler.queues import NoWorker, PipePublisher, Publisher, QueueError, RedisStreams
 from scheduler.report_job import ReportJob
 from storage.errors import one_line
 from wirewatch.config import Config
@@ -44,12 +49,9 @@ from wirewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-JOB_RECORD_GRACE = 15.0
-"""After the children are gone, how long job threads get to record how runs ended."""
-
 
 class Service:
-    """One `wirewatch run` process: election, scheduler, children, health, signals."""
+    """One `wirewatch run` process: election, dispatcher, workers, reports, health, signals."""
 
     def __init__(
         self,
@@ -65,8 +67,8 @@ class Service:
         self.stopping = threading.Event()
         self.leading = False
         self.children = Children()
-        self.active = 0
-        self.active_lock = threading.Condition()
+        self.queue_error: str | None = None
+        self.db_error: str | None = None
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; return the process exit code."""
@@ -74,7 +76,21 @@ class Service:
         election.acquire()  # SQLite: raises AlreadyRunning; PostgreSQL: decided in the loop
         upgrade_schema(self.config.database_url)
         self.engine = state.service_engine(self.config.database_url)
-        self.metrics = ServiceMetrics(self.engine)
+        cluster = self.config.cluster
+        self.pipe = None if cluster.queued else PipePublisher()
+        self.queue: Publisher = self.pipe or RedisStreams(cluster.queue_url, cluster.queue_name)
+        self.dispatcher = Dispatcher(self.config, self.engine, self.queue)
+        self.metrics = ServiceMetrics(self.engine, self.dispatcher)
+        self.workers = WorkerChildren(
+            cluster.workers,
+            self._base_args(),
+            self.children,
+            self.engine,
+            memory_limit=self.config.service.memory_limit,
+            publisher=self.pipe,
+            on_restart=lambda reason: self.metrics.restarts.inc(),
+            on_report=self._poll_report,
+        )
         health = self._health_server()
         self.scheduler = self._build_scheduler(election)
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -89,6 +105,14 @@ class Service:
         finally:
             self._shutdown(election, health)
         return 0
+
+    def _base_args(self) -> list[str]:
+        args = [sys.executable, "-m", "wirewatch", "--log-format", self.log_format]
+        if self.config_path:
+            args += ["--config", self.config_path]
+        if self.verbose:
+            args.append("--verbose")
+        return args
 
     def _health_server(self) -> HealthServer | None:
         svc = self.config.service
@@ -105,29 +129,18 @@ class Service:
             ) from None
 
     def _build_scheduler(self, election: Election) -> BackgroundScheduler:
-        base = [sys.executable, "-m", "wirewatch"]
-        if self.config_path:
-            base += ["--config", self.config_path]
-
         def may_start() -> bool:
             return self.leading and not self.stopping.is_set() and election.holds()
 
-        self.crawl_job = CrawlJob(
-            self.config,
-            self.engine,
-            self.children,
-            base_crawl_args(self.config_path, self.log_format, self.verbose),
-            may_start,
-            self._observe,
-        )
+        self.may_start = may_start
+        base = [sys.executable, "-m", "wirewatch"]
+        if self.config_path:
+            base += ["--config", self.config_path]
         self.report_job = ReportJob(
             self.config, self.engine, self.children, base, may_start, lambda code: None
         )
         scheduler = BackgroundScheduler(
-            executors={
-                "crawls": ThreadPoolExecutor(self.config.service.max_concurrent_crawls),
-                "reports": ThreadPoolExecutor(1),
-            },
+            executors={"dispatch": ThreadPoolExecutor(1), "reports": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -140,28 +153,33 @@ class Service:
 
     def _loop(self, election: Election) -> None:
         announced = False
+        next_check = 0.0
         while not self.stopping.is_set():
-            if self.leading and not election.holds():
-                self._step_down()
-            if not self.leading and election.acquire():
-                self._lead()
-            elif not self.leading and not announced:
-                logger.info(
-                    "another service leads this database; standing by (retry every %.0fs)",
-                    self.config.service.leader_poll,
-                )
-                announced = True
-            self.stopping.wait(self.config.service.leader_poll)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + self.config.service.leader_poll
+                if self.leading and not election.holds():
+                    self._step_down()
+                if not self.leading and election.acquire():
+                    self._lead()
+                elif not self.leading and not announced:
+                    logger.info(
+                        "another service leads this database; standing by (retry every %.0fs)",
+                        self.config.service.leader_poll,
+                    )
+                    announced = True
+            if self.leading or self.config.cluster.queued:
+                self.workers.ensure()
+            self.stopping.wait(1.0)
 
     def _lead(self) -> None:
         try:
             first_led = state.first_leader_at(self.engine)
-            starts = state.last_starts(self.engine)
             catch_up = self.report_job.catch_up_day(first_led)
+            self.dispatcher.lead()
         except SQLAlchemyError as err:
             logger.warning("cannot read the schedule state yet: %s", one_line(err))
             return
-        self._schedule(starts)
+        self._schedule()
         if catch_up is not None:
             logger.info("the report for %s fell due while no service ran; making it", catch_up)
             self.scheduler.add_job(
@@ -172,7 +190,6 @@ class Service:
                 executor="reports",
                 replace_existing=True,
             )
-        self.crawl_job.reset_backoff()
         self.leading = True
         self.metrics.leader.set(1)
         self.scheduler.resume()
@@ -185,26 +202,17 @@ class Service:
         self.scheduler.pause()
         logger.warning("lost the database lock; no new jobs until it is held again")
 
-    def _schedule(self, starts: dict[str, datetime]) -> None:
-        """(Re)create the jobs; a source's next crawl follows its last one in the database."""
-        now = datetime.now(UTC)
-        for i, src in enumerate(s for s in self.config.sources if s.enabled):
-            first = now + timedelta(seconds=1 + 2 * i)
-            if src.name in starts:
-                first = max(first, starts[src.name] + timedelta(seconds=src.interval))
-            # tick at the shortest allowed interval; the job itself skips a source that is
-            # not due yet by its adaptive polling state (storage.sources.next_due)
-            tick = src.interval_bounds[0]
-            self.scheduler.add_job(
-                self._crawl,
-                IntervalTrigger(seconds=tick, jitter=min(60.0, tick / 10)),
-                args=[src.name],
-                id=f"crawl:{src.name}",
-                name=f"crawl {src.name}",
-                executor="crawls",
-                replace_existing=True,
-                next_run_time=first,
-            )
+    def _schedule(self) -> None:
+        """(Re)create the jobs: the dispatcher and the daily report."""
+        self.scheduler.add_job(
+            self._dispatch,
+            IntervalTrigger(seconds=self.config.cluster.dispatch_every),
+            id="dispatch",
+            name="hand due sources to the workers",
+            executor="dispatch",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
         rep = self.config.report
         self.scheduler.add_job(
             self._report,
@@ -221,44 +229,64 @@ class Service:
             misfire_grace_time=6 * 3600,
         )
 
-    @contextmanager
-    def _tracked(self) -> Iterator[None]:
-        with self.active_lock:
-            self.active += 1
+    def _dispatch(self) -> None:
+        if not self.may_start():
+            return
         try:
-            yield
-        finally:
-            with self.active_lock:
-                self.active -= 1
-                self.active_lock.notify_all()
-
-    def _crawl(self, source: str) -> None:
-        with self._tracked():
-            self.crawl_job(source)
+            self.dispatcher.tick()
+        except NoWorker:
+            return  # the local worker is starting; its sources are handed out once it runs
+        except QueueError as err:
+            if self.queue_error is None:
+                logger.warning("work queue unreachable; dispatch paused, retrying: %s", err)
+            self.queue_error = str(err)
+            return
+        except SQLAlchemyError as err:
+            if self.db_error is None:
+                logger.warning("dispatch paused: database unreachable: %s", one_line(err))
+            self.db_error = one_line(err)
+            return
+        if self.queue_error is not None:
+            logger.info("work queue reachable again; dispatch resumes")
+        if self.db_error is not None:
+            logger.info("database reachable again; dispatch resumes")
+        self.queue_error = self.db_error = None
 
     def _report(self, day: str | None = None) -> None:
-        with self._tracked():
-            self.report_job(day)
+        self.report_job(day)
 
-    def _observe(self, out: Outcome) -> None:
-        self.metrics.durations.labels(out.source).observe(out.seconds)
-        if out.reason and out.reason != "interrupted":
-            self.metrics.failures.labels(out.source, out.reason.split(":", 1)[0]).inc()
+    def _poll_report(self, worker: str, line: bytes) -> None:
+        """A worker child's report of one finished poll (a JSON line on its stdout)."""
+        try:
+            data = json.loads(line)
+            self.metrics.observe_poll(worker, str(data["source"]), float(data["seconds"]),
+                                      data.get("failure"))  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            logger.debug("unreadable poll report from %s: %r", worker, line[:200])
 
     def status(self) -> tuple[bool, dict[str, Any]]:
-        """Health for /healthz: scheduler alive, database reachable, last success per source."""
+        """Health for /healthz: scheduler alive, database and queue reachable, the backlog."""
         alive = self.scheduler.running and not self.stopping.is_set()
-        failures = {name: off.failures for name, off in self.crawl_job.backoff.items()}
-        return service_health(self.config, self.engine, alive, self.leading, failures)
+        healthy, details = service_health(self.config, self.engine, alive, self.leading)
+        view = self.dispatcher.view
+        details["queue"] = (
+            "local" if self.pipe is not None and self.queue_error is None
+            else "ok" if self.queue_error is None else f"unreachable: {self.queue_error}"
+        )  # fmt: skip
+        details["workers"] = self.workers.status()
+        details["backlog"] = {
+            "due": view.due, "handed_out": view.queued, "oldest_due_seconds": view.oldest_seconds
+        }  # fmt: skip
+        return healthy and self.queue_error is None, details
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping.is_set():
-            logger.warning("second signal: killing running crawls and exiting now")
+            logger.warning("second signal: killing the workers and exiting now")
             for child in self.children.snapshot():
                 signal_group(child, signal.SIGKILL)
             os._exit(1)
         logger.info(
-            "%s: stopping; running crawls get %.0fs to finish (signal again to exit at once)",
+            "%s: stopping; running polls get %.0fs to finish (signal again to exit at once)",
             signal.Signals(signum).name,
             self.config.service.stop_grace,
         )
@@ -268,32 +296,24 @@ class Service:
         logger.warning("SIGHUP ignored: restart the service to apply configuration changes")
 
     def _shutdown(self, election: Election, health: HealthServer | None) -> None:
-        self.crawl_job.stopping.set()
         self.report_job.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        running = self.children.snapshot()
-        for child in running:
-            signal_group(child, signal.SIGTERM)
-        deadline = time.monotonic() + self.config.service.stop_grace
-        for child in running:
-            try:
-                child.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                logger.warning("child %d did not stop within the grace time; killing it", child.pid)
-                signal_group(child, signal.SIGKILL)
-                child.wait()
-        with self.active_lock:
-            self.active_lock.wait_for(lambda: self.active == 0, timeout=JOB_RECORD_GRACE)
+        if self.pipe is not None:
+            self.pipe.close()  # end of orders: the local worker finishes what it has
+        self.workers.stop(self.config.service.stop_grace)
+        for child in self.children.snapshot():  # a report still running
+            stop_child(child, self.config.service.stop_grace)
         election.release()
         if health:
             health.stop()
+        self.queue.close()
         self.engine.dispose()
         logger.info("wirewatch service stopped")
 
 
 class _DropMaxInstances(logging.Filter):
-    """APScheduler warns each time a slot is skipped because the crawl still runs."""
+    """APScheduler warns each time a slot is skipped because the job still runs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """False for the "maximum number of running instances" warning."""

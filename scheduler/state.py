@@ -11,43 +11,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, create_engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage import writes
-from storage.db import make_engine, make_sessionmaker, normalize_url
+from storage.db import make_engine, normalize_url
 from storage.models import CrawlRun, CrawlRunSource
 from storage.models_service import ServiceReport, ServiceState
+from storage.models_sources import SourceState
 
 FIRST_LEADER_KEY = "first_leader_at"
 """service_state key: when a service first led the schedule on this database."""
-
-
-def start_crawl_run(engine: Engine, source: str) -> int:
-    """Write the ``running`` row of a crawl of ``source`` the service is about to start."""
-    with make_sessionmaker(engine).begin() as session:
-        return writes.start_run(session, [source])
-
-
-def run_status(engine: Engine, run_id: int) -> str | None:
-    """The status of crawl run ``run_id`` (None if it does not exist)."""
-    with engine.connect() as conn:
-        return conn.execute(select(CrawlRun.status).where(CrawlRun.id == run_id)).scalar()
-
-
-def fail_run(engine: Engine, run_id: int, status: str, error: str) -> None:
-    """Finish crawl run ``run_id`` as ``status`` with ``error`` (its counts stay)."""
-    with make_sessionmaker(engine).begin() as session:
-        writes.finish_run(session, run_id, status=status, counts=[], error=error[:500])
-
-
-def last_starts(engine: Engine) -> dict[str, datetime]:
-    """When the last crawl of each source started."""
-    stmt = (
-        select(CrawlRunSource.source, func.max(CrawlRun.started_at))
-        .join(CrawlRun, CrawlRun.id == CrawlRunSource.run_id)
-        .group_by(CrawlRunSource.source)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return {source: _aware(started) for source, started in rows if started is not None}
 
 
 def first_leader_at(engine: Engine) -> datetime:
@@ -125,3 +95,10 @@ def last_successes(engine: Engine) -> dict[str, datetime]:
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return {source: _aware(at) for source, at in rows if at is not None}
+
+
+def failures_in_a_row(engine: Engine) -> dict[str, int]:
+    """Each polled source's count of consecutive failed polls."""
+    stmt = select(SourceState.source, SourceState.consecutive_failures)
+    with engine.connect() as conn:
+        return {source: int(n or 0) for source, n in conn.execute(stmt)}

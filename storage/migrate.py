@@ -42,7 +42,16 @@ def alembic_config(engine_or_url: Engine | Connection | str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (default: newest); atomic on PostgreSQL."""
+    """Migrate the database up to ``revision`` (default: newest); atomic on PostgreSQL.
+
+    A database whose schema is newer than this code knows is refused with a clear error.
+    """
+    at = current(engine)
+    if at is not None and not is_known(at):
+        raise StorageError(
+            f"the database schema is at revision {at}, newer than this wirewatch knows "
+            f"(its newest is {head()}): upgrade wirewatch first"
+        )
     _run(engine, f"upgrade to {revision}", lambda cfg: command.upgrade(cfg, revision))
 
 
@@ -65,6 +74,15 @@ def current(engine: Engine) -> str | None:
 def head() -> str | None:
     """The newest revision shipped with this code."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of the migrations shipped with this code."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def check(engine: Engine) -> None:

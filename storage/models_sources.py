@@ -36,6 +36,7 @@ class SourceState(Base):
     """How polling a source went and when it is due next (read by the scheduler)."""
 
     __tablename__ = "source_states"
+    __table_args__ = (Index("ix_source_states_next_poll", "next_poll"),)
 
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     interval: Mapped[float] = mapped_column(Float)
@@ -45,6 +46,12 @@ class SourceState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_new_items: Mapped[int] = mapped_column(Integer, default=0)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # scale-out: handed to the work queue at (cleared when the poll is done), and which
+    # worker holds the source until when (no two workers poll one source at once)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_run: Mapped[int | None] = mapped_column(Integer)  # the crawl run of that poll
 
 
 class SeenLink(Base):

@@ -168,6 +168,29 @@ def run() -> None:
     sys.exit(code)
 
 
+@cli.command()
+@click.option("--stdin", "from_stdin", is_flag=True, hidden=True, help="Orders on stdin.")
+@click.option("--name", default=None, hidden=True, help="Worker name (set by the service).")
+@click.option("--report", is_flag=True, hidden=True, help="Report polls on stdout.")
+def worker(from_stdin: bool, name: str | None, report: bool) -> None:
+    """Run a crawl worker: poll the sources the leader hands out through [cluster] queue_url."""
+    from pipelines.extract import start_fork_server
+
+    start_fork_server()  # loads the extraction workers' code while the worker sets up
+    from scheduler.workerproc import run_worker
+    from wirewatch.errors import ConfigError
+
+    with errors_as_messages():
+        config = state().config
+        if not from_stdin and not config.cluster.queued:
+            raise ConfigError(
+                "wirewatch worker needs [cluster] queue_url (or WIREWATCH_QUEUE_URL); "
+                "without a queue, `wirewatch run` polls on its own"
+            )
+        code = run_worker(config, stdin=from_stdin, name=name, report=report)
+    sys.exit(code)
+
+
 @cli.group()
 def db() -> None:
     """Database schema commands (Alembic owns the schema)."""

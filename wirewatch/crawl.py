@@ -130,8 +130,8 @@ def run_crawl(
     pool = None
     if not extra.get("WIREWATCH_EXTRACT_INLINE", config.crawl.extract_in_process):
         # the workers load trafilatura and the models on the other cores meanwhile
-        pool = start_pool(config.topics, config.crawl.extract_workers)
-        extra["WIREWATCH_EXTRACT_POOL"] = SharedPool(pool)
+        pool = SharedPool(start_pool(config.topics, config.crawl.extract_workers))
+        extra["WIREWATCH_EXTRACT_POOL"] = pool
     try:
         prepare_database(config.database_url)
         process = CrawlerProcess(scrapy_settings(config, extra))
@@ -142,8 +142,8 @@ def run_crawl(
         )
         process.start()
     finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:  # the pool now in use: a crashed one was replaced
+            pool.pool.shutdown(wait=True, cancel_futures=True)
     stats = crawler.stats
     assert stats is not None
     run_id = stats.get_value("wirewatch/run_id")

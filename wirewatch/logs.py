@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+CURRENT_RUN: contextvars.ContextVar[int | None] = contextvars.ContextVar("run_id", default=None)
+"""The crawl run the running task works for (a worker runs many polls at once)."""
 
 _NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic", "apscheduler")
 
@@ -48,14 +52,16 @@ class TextFormatter(logging.Formatter):
 class RunIdFilter(logging.Filter):
     """Stamps the crawl run id on every record that does not carry one already."""
 
-    def __init__(self, run_id: int) -> None:
+    def __init__(self, run_id: int | None = None) -> None:
         super().__init__()
         self.run_id = run_id
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Add ``run_id`` to the record; never drop it."""
+        """Add ``run_id`` (fixed, or the current task's) to the record; never drop it."""
         if getattr(record, "run_id", None) is None:
-            record.run_id = self.run_id
+            run_id = self.run_id if self.run_id is not None else CURRENT_RUN.get()
+            if run_id is not None:
+                record.run_id = run_id
         return True
 
 
@@ -68,8 +74,7 @@ def setup_logging(
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    if run_id is not None:
-        handler.addFilter(RunIdFilter(run_id))
+    handler.addFilter(RunIdFilter(run_id))
     handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]

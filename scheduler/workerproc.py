@@ -1,0 +1,197 @@
+"""The crawl worker process: asyncio reactor, warm extraction pool, health endpoint, signals.
+
+``run_worker`` is what ``wirewatch worker`` runs (orders from the ``[cluster]`` queue) and
+what ``wirewatch run`` starts as its local worker child (orders on stdin). It refuses to
+start on a database whose schema is newer than this code. SIGTERM/SIGINT: take no new
+orders, let running polls finish for up to ``[service] stop_grace``, then close their
+spiders (they flush what they fetched) and exit 0; a second signal exits 1 at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import asdict
+from typing import Any
+
+from scheduler.queues import Consumer, RedisStreams, StdinConsumer
+from wirewatch.config import Config
+
+logger = logging.getLogger(__name__)
+
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def make_consumer(config: Config, name: str, *, stdin: bool) -> Consumer:
+    """The orders this worker takes: stdin (the service's child) or the configured queue."""
+    if stdin:
+        import sys
+
+        return StdinConsumer(sys.stdin.buffer)
+    cluster = config.cluster
+    return RedisStreams(cluster.queue_url, cluster.queue_name, name, claim_idle=cluster.lease)
+
+
+def base_settings(config: Config, pool_holder: Any) -> Any:
+    """Scrapy settings every poll starts from (sources are set per poll)."""
+    from wirewatch.crawl import scrapy_settings
+
+    settings = scrapy_settings(
+        config,
+        {
+            "WIREWATCH_INCREMENTAL": True,
+            "WIREWATCH_EXTRACT_POOL": pool_holder,
+            "WIREWATCH_SOURCES": [],
+            "DOWNLOAD_SLOTS": {},
+            "MEMUSAGE_ENABLED": False,
+            "LOGSTATS_INTERVAL": 0.0,
+        },
+    )
+    return settings
+
+
+def poll_settings(config: Config, base: Any, name: str) -> Any:
+    """``base`` with the one source a poll crawls."""
+    from wirewatch.crawl import slot_settings
+
+    src = config.source(name)
+    settings = base.copy()
+    entry = asdict(src) | {"interval_bounds": src.interval_bounds}
+    settings.set("WIREWATCH_SOURCES", [entry], priority="cmdline")
+    slot = slot_settings(src.delay, config.crawl.concurrency_per_source)
+    settings.set("DOWNLOAD_SLOTS", {name: slot}, priority="cmdline")
+    return settings
+
+
+def run_worker(
+    config: Config, *, stdin: bool = False, name: str | None = None, report: bool = False
+) -> int:
+    """Run a crawl worker until stopped; the process exit code."""
+    from scrapy.utils.reactor import install_reactor
+
+    install_reactor(REACTOR)
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor
+
+    from pipelines.extract import SharedPool, start_pool
+    from scheduler import state
+    from scheduler.worker import CrawlWorker, install_signal_handlers, worker_name
+
+    name = name or worker_name()
+    wait_for_schema(config.database_url)
+    consumer = make_consumer(config, name, stdin=stdin)
+    engine = state.service_engine(config.database_url)
+    holder = SharedPool(start_pool(config.topics, config.crawl.extract_workers))
+    settings = base_settings(config, holder)
+    worker = CrawlWorker(
+        config,
+        engine,
+        consumer,
+        name=name,
+        settings_for=lambda n: poll_settings(config, settings, n),
+    )
+    health = _health(config, worker) if not report else None
+    if report:
+        worker.on_poll = _report_to_stdout
+    done = {"code": 0}
+    closing: list[asyncio.Future[None]] = []
+
+    async def main() -> None:
+        try:
+            await worker.run()
+        finally:
+            reactor.callLater(0, reactor.stop)
+
+    def first() -> None:
+        logger.info("stopping: no new polls; running ones get %.0fs", config.service.stop_grace)
+        worker.stop()
+
+        def late() -> None:
+            if worker.active:
+                logger.warning("polls still running after the grace time; closing them")
+                closing.append(asyncio.ensure_future(worker.stop_crawls()))
+
+        reactor.callLater(config.service.stop_grace, late)
+
+    def second() -> None:
+        logger.warning("second signal: exiting now")
+        os._exit(1)
+
+    install_signal_handlers(
+        lambda: reactor.callFromThread(first),
+        second,
+    )
+    if health is not None:
+        health.start()
+    logger.info("crawl worker %s started (%d polls at once)", name, worker.capacity)
+    reactor.callLater(0, lambda: asyncio.ensure_future(main()))
+    reactor.run(installSignalHandlers=False)
+    holder.pool.shutdown(wait=False, cancel_futures=True)
+    consumer.close()
+    if health is not None:
+        health.stop()
+    engine.dispose()
+    logger.info("crawl worker %s stopped", name)
+    return done["code"]
+
+
+def _health(config: Config, worker: Any) -> Any:
+    """/healthz and /metrics of a standalone worker (``[cluster] health_port``)."""
+    from scheduler.health import HealthServer, worker_health
+    from scheduler.metrics import WorkerMetrics
+
+    port = config.cluster.health_port
+    if not port:
+        return None
+    metrics = WorkerMetrics(worker)
+    worker.on_poll = metrics.observe
+    return HealthServer(
+        config.service.health_host, port, lambda: worker_health(worker), metrics.registry
+    )
+
+
+def wait_for_schema(url: str) -> None:
+    """Return once the database schema is the one this code knows; raise if it is newer.
+
+    A schema not yet upgraded (the leader upgrades it as it starts) is waited for.
+    """
+    from storage.db import make_engine
+    from storage.errors import StorageError
+    from storage.migrate import current, head, is_known
+
+    engine = make_engine(url)
+    try:
+        warned = False
+        while True:
+            at, newest = current(engine), head()
+            if at == newest:
+                return
+            if at is not None and not is_known(at):
+                raise StorageError(
+                    f"the database schema is at revision {at}, newer than this wirewatch "
+                    f"knows (its newest is {newest}): upgrade wirewatch on this host"
+                )
+            if not warned:
+                logger.warning(
+                    "database schema at %s, not %s yet; waiting for the leader", at, newest
+                )
+                warned = True
+            time.sleep(2.0)
+    finally:
+        engine.dispose()
+
+
+def _report_to_stdout(source: str, seconds: float, failure: str | None) -> None:
+    """One JSON line per finished poll, read by the service that started this worker."""
+    import json
+    import sys
+
+    line = json.dumps({"source": source, "seconds": round(seconds, 3), "failure": failure})
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # the service is gone; the poll itself is stored
