@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 STEADY_AFTER = 60.0
 """A worker up this long has its restart backoff reset."""
 
+CLOSE_MARGIN = 10.0
+"""After the grace time, how long a worker gets to close its polls (flush) before SIGKILL."""
+
 
 @dataclass
 class Children:
@@ -183,6 +186,7 @@ class WorkerChildren:
     def _ended(self, index: int, slot: _Slot) -> None:
         assert slot.proc is not None
         code = slot.proc.returncode
+        signal_group(slot.proc, signal.SIGKILL)  # its extraction processes, orphaned
         self.children.remove(f"worker:{index}")
         if index == 0 and self.publisher is not None:
             self.publisher.attach(None)
@@ -230,7 +234,7 @@ class WorkerChildren:
             for _, slot in running:
                 assert slot.proc is not None
                 signal_group(slot.proc, signal.SIGTERM)
-            deadline = time.monotonic() + grace
+            deadline = time.monotonic() + grace + CLOSE_MARGIN
             for index, slot in running:
                 assert slot.proc is not None
                 try:

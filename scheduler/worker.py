@@ -198,10 +198,18 @@ class CrawlWorker:
         failure = await self._crawl(src, run_id)
         seconds = time.monotonic() - began
         try:
-            if await asyncio.to_thread(self._release, src, started) and failure is None:
-                failure = "crash: the poll ended without recording the source's state"
+            released = await asyncio.to_thread(self._release, src, started)
         except SQLAlchemyError as err:
             self._database_down(err)
+            released = None
+        if released is not None and released.backed_off and failure is None:
+            failure = "crash: the poll ended without recording the source's state"
+        if released is not None and released.failures >= 2 and released.next_poll:
+            wait = (released.next_poll - datetime.now(UTC)).total_seconds()
+            logger.warning(
+                "%s failed %d times in a row; next attempt in about %.0fs",
+                name, released.failures, max(0.0, wait),
+            )  # fmt: skip
         self.stats.polls += 1
         self.stats.last_poll = time.time()
         if failure is not None:
@@ -222,7 +230,7 @@ class CrawlWorker:
             dispatch.set_lease_run(session, name, self.name, run_id)
         return run_id
 
-    def _release(self, src: SourceConfig, started: datetime) -> bool:
+    def _release(self, src: SourceConfig, started: datetime) -> dispatch.Released | None:
         low, high = src.interval_bounds
         policy = IntervalPolicy(base=src.interval, minimum=low, maximum=high)
         with self.sessions.begin() as session:
@@ -327,7 +335,7 @@ def _fail_run(sessions: Any, run_id: int, reason: str) -> None:
     try:
         with sessions.begin() as session:
             run = session.get(CrawlRun, run_id)
-            if run is not None and run.status in ("running", "ok", "partial"):
+            if run is not None and run.status != "failed":
                 writes.finish_run(session, run_id, status="failed", counts=[], error=reason)
     except SQLAlchemyError as err:
         logger.error("could not record the end of run %s: %s", run_id, one_line(err))

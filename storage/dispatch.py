@@ -151,6 +151,16 @@ def renew(
         session.execute(stmt.values(lease_until=now + timedelta(seconds=ttl)))
 
 
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A source after its poll: whether the poll recorded nothing (and so backed off here),
+    its failed polls in a row, and when it is due next."""
+
+    backed_off: bool
+    failures: int
+    next_poll: datetime | None
+
+
 def release(
     session: Session,
     source: str,
@@ -159,25 +169,25 @@ def release(
     *,
     policy: IntervalPolicy,
     polled_since: datetime | None,
-) -> bool:
-    """Give the lease back after a poll; True when the poll recorded nothing and backed off.
+) -> Released | None:
+    """Give the lease back after a poll (None if ``owner`` did not hold it).
 
     ``polled_since``: when the poll started; a source whose ``last_polled`` is older (the
     poll died before recording it) counts a failure and waits as a failed poll would.
     """
     state = session.get(SourceState, source)
     if state is None or state.lease_owner != owner:
-        return False
+        return None
     state.lease_owner, state.lease_until, state.dispatched_at = None, None, None
     state.lease_run = None
     last = _aware(state.last_polled)
-    if polled_since is None or (last is not None and last >= polled_since):
-        return False
-    state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    current = min(policy.maximum, max(policy.minimum, state.interval or policy.base))
-    delay = failure_delay(current, state.consecutive_failures, policy, None)
-    state.next_poll = now + timedelta(seconds=delay)
-    return True
+    backed_off = polled_since is not None and (last is None or last < polled_since)
+    if backed_off:
+        state.consecutive_failures = (state.consecutive_failures or 0) + 1
+        current = min(policy.maximum, max(policy.minimum, state.interval or policy.base))
+        delay = failure_delay(current, state.consecutive_failures, policy, None)
+        state.next_poll = now + timedelta(seconds=delay)
+    return Released(backed_off, state.consecutive_failures or 0, _aware(state.next_poll))
 
 
 def leases_of(session: Session, owner: str) -> dict[str, int | None]:

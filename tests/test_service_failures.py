@@ -1,5 +1,5 @@
-"""A crawl that hangs, one that crashes and a source that always fails: each is recorded as
-a failed run with its reason, never overlapped, and the service keeps going."""
+"""A poll that hangs, a worker that is killed mid-poll and a source that always fails: each
+is recorded as a failed run with its reason, never overlapped, and the service goes on."""
 
 from __future__ import annotations
 
@@ -13,32 +13,44 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.jobs import Backoff, CrawlJob, Outcome, _limit_memory
+from scheduler.children import limit_memory
 from tests.mockwire import MockWire, Route
 from tests.test_service_support import ServiceProcess, child_pids, finished, runs, write_config
-from wirewatch.config import build_config
 
 pytestmark = pytest.mark.e2e
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
 
-def crawl_child_of(pid: int, source: str) -> int | None:
-    """The pid of the crawl child running ``source``, if there is one."""
+def worker_of(pid: int) -> int | None:
+    """The pid of the service's crawl worker child, if one runs."""
     for child in child_pids(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"scheduler.child" in cmdline and source.encode() in cmdline:
+        if b"worker" in cmdline:
             return child
     return None
 
 
-def test_hang_crash_and_dead_source_are_recorded_and_the_service_goes_on(tmp_path: Path) -> None:
+def polling(db: str, source: str) -> bool:
+    """True while a poll of ``source`` is running."""
+    return any(r[2] == "running" for r in runs(db, source))
+
+
+def timeouts(db: str) -> list[tuple[object, ...]]:
+    """The polls of 'hang' stopped for running too long."""
+    return [r for r in finished(db, "hang") if r[2] == "failed" and r[5].startswith("timeout")]
+
+
+def test_hang_killed_worker_and_dead_source_are_recorded_and_the_service_goes_on(
+    tmp_path: Path,
+) -> None:
     db = f"sqlite:///{tmp_path / 'failures.db'}"
     routes = {
-        "/slow.xml": Route(body=FEED, delay=25, content_type="application/rss+xml"),
+        "/slow.xml": Route(body=FEED, delay=12, content_type="application/rss+xml"),
+        "/victim.xml": Route(body=FEED, delay=6, content_type="application/rss+xml"),
         "/broken.xml": Route(body=b"oops", status=500),
     }
     with MockWire(routes) as wire:
@@ -47,72 +59,48 @@ def test_hang_crash_and_dead_source_are_recorded_and_the_service_goes_on(tmp_pat
             db,
             [
                 {"name": "hang", "feeds": [wire.url("/slow.xml")], "interval": "2s"},
-                {"name": "crash", "feeds": [wire.url("/slow.xml")], "interval": "2s"},
+                {"name": "crash", "feeds": [wire.url("/victim.xml")], "interval": "2s"},
                 {"name": "dead", "feeds": [wire.url("/broken.xml")], "interval": "1s"},
             ],
-            {"crawl_timeout": "9s", "max_concurrent_crawls": 3},
+            {"crawl_timeout": "4s"},
         )
         config.write_text(config.read_text().replace("timeout = 3\n", "timeout = 30\n"))
         svc = ServiceProcess(config, tmp_path / "service.log")
         try:
-            victim = svc.wait_for(
-                lambda: crawl_child_of(svc.proc.pid, "crash"), 30, "no crawl of 'crash' started"
-            )
+            victim = svc.wait_for(lambda: worker_of(svc.proc.pid), 30, "no worker started")
+            svc.wait_for(lambda: polling(db, "crash"), 30, "no poll of 'crash' started")
             time.sleep(1.0)
             os.kill(victim, signal.SIGKILL)
-            svc.wait_for(lambda: len(finished(db, "hang")) >= 2, 45, "hang not stopped twice")
-            svc.wait_for(lambda: len(runs(db, "crash")) >= 2, 20, "no crawl after the crash")
+            svc.wait_for(lambda: len(finished(db, "crash")) >= 2, 45, "no poll after the kill")
+            svc.wait_for(lambda: len(timeouts(db)) >= 2, 60, "hang not stopped twice")
             svc.wait_for(lambda: len(finished(db, "dead")) >= 3, 30, "dead source not retried")
             code, seconds = svc.stop()
         finally:
             svc.kill()
     assert code == 0, svc.log
-    assert seconds < 15
+    assert seconds < 20
 
-    hang = finished(db, "hang")
-    timeouts = [r for r in hang if r[2] == "failed" and r[5].startswith("timeout")]
-    assert len(timeouts) >= 2, hang
-    ends = sorted((r[3], r[4]) for r in runs(db, "hang") if r[4] is not None)
-    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(ends))
+    assert len(timeouts(db)) >= 2, finished(db, "hang")
+    for source in ("hang", "crash", "dead"):  # never two polls of one source at once
+        spans = sorted((r[3], r[4]) for r in runs(db, source) if r[4] is not None)
+        assert all(b[0] >= a[1] for a, b in itertools.pairwise(spans)), (source, spans)
 
-    crashed = runs(db, "crash")[0]
-    assert crashed[2] == "failed" and "SIGKILL" in crashed[5], crashed
+    killed = [r for r in runs(db, "crash") if r[2] == "failed" and "SIGKILL" in (r[5] or "")]
+    assert killed, runs(db, "crash")
+    assert "crawl worker" in killed[0][5] and "restarting it" in svc.log
 
     dead = finished(db, "dead")
     assert all(r[2] in {"failed", "interrupted"} for r in dead), dead
     assert len([r for r in dead if r[2] == "failed"]) >= 2, dead
-    assert "dead failed 2 times in a row; next attempt in about 2s" in svc.log
-    # no row is left "running" and the log has one failure line per attempt, not more
+    assert "dead failed 2 times in a row; next attempt in about" in svc.log
+    # no row is left "running", and the worker was replaced, not the service
     assert all(r[2] != "running" for r in runs(db))
-    assert svc.log.count("crawl of dead finished") <= len(runs(db, "dead"))
+    assert "wirewatch service stopped" in svc.log
 
 
-def test_backoff_doubles_up_to_the_limit(tmp_path: Path) -> None:
-    config = build_config(
-        {
-            "builtin_sources": False,
-            "sources": [{"name": "w", "feeds": ["http://127.0.0.1:9/f"], "interval": 60}],
-            "service": {"max_backoff": "5m"},
-        },
-        where="test",
-        path=None,
-        env={},
-    )
-    job = CrawlJob(config, None, None, [], lambda: True, lambda out: None)  # type: ignore[arg-type]
-    off = Backoff()
-    pauses = []
-    for _ in range(6):
-        before = time.monotonic()
-        job._account(Outcome("w", 1, 1, 1.0, "exit: code 1"), off)
-        pauses.append(round(off.until - before) if off.until else 0)
-    assert pauses == [0, 120, 240, 300, 300, 300]
-    job._account(Outcome("w", 2, 0, 1.0, None), off)
-    assert off.failures == 0 and off.until == 0.0
-
-
-def test_memory_limit_ends_a_blown_up_crawl_process_only() -> None:
-    limit = _limit_memory(300)
-    assert limit is not None and _limit_memory(0) is None
+def test_memory_limit_ends_a_blown_up_process_only() -> None:
+    limit = limit_memory(300)
+    assert limit is not None and limit_memory(0) is None
     hog = "bytearray(600 * 1024 * 1024)"
     done = subprocess.run(
         [sys.executable, "-c", hog], preexec_fn=limit, capture_output=True, text=True, timeout=30

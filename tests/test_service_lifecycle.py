@@ -1,6 +1,7 @@
-"""Lifecycle of `wirewatch run`: SIGTERM mid-crawl keeps every committed article, a second
-signal exits at once, a second instance on one SQLite database refuses to start, and a
-configuration error exits 2 before anything is scheduled."""
+"""Lifecycle of `wirewatch run`: SIGTERM lets a poll finish within the grace time and cuts
+one that outlasts it keeping every committed article, a second signal exits at once, a
+second instance on one SQLite database refuses to start, and a configuration error exits 2
+before anything is scheduled."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.mockwire import MockWire, load_site
-from tests.test_service_failures import crawl_child_of
+from tests.test_service_failures import worker_of
 from tests.test_service_support import SITE, ServiceProcess, query, runs, write_config
 
 pytestmark = pytest.mark.e2e
@@ -29,14 +30,14 @@ def slow_site() -> MockWire:
     return MockWire(routes)
 
 
-def test_sigterm_mid_crawl_keeps_committed_articles(tmp_path: Path) -> None:
+def test_sigterm_mid_poll_keeps_committed_articles(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'life.db'}"
     with slow_site() as wire:
         config = write_config(
             tmp_path / "wirewatch.toml",
             db,
             [{"name": "slow", "feeds": [f"{wire.base_url}/rss.xml"], "interval": "1h"}],
-            {"stop_grace": 20},
+            {"stop_grace": 3},
         )
         config.write_text(config.read_text().replace("timeout = 3\n", "timeout = 20\n"))
         svc = ServiceProcess(config, tmp_path / "service.log")
@@ -65,8 +66,9 @@ def test_sigterm_mid_crawl_keeps_committed_articles(tmp_path: Path) -> None:
     assert len(second.stderr.strip().splitlines()) == 1, second.stderr
 
     assert code == 0, svc.log
-    assert seconds < 20 + 5
+    assert seconds < 3 + 10
     assert [r[2] for r in runs(db)] == ["interrupted"]
+    assert "closing them" in svc.log
     after = query(db, "select url, content_hash from articles")
     assert set(before) <= set(after)
     # no half-written rows: every article has its versions, every match its article
@@ -96,7 +98,7 @@ def test_second_signal_exits_at_once(tmp_path: Path) -> None:
         svc = ServiceProcess(config, tmp_path / "service.log")
         try:
             svc.wait_for(lambda: "crawl run 1 started" in svc.log, 40, "no crawl started")
-            child = crawl_child_of(svc.proc.pid, "slow")
+            child = worker_of(svc.proc.pid)
             assert child is not None
             # mid-download of a 2.5 s page, so the first signal's graceful stop takes a while
             # (before the first article request it can finish before the second signal)
@@ -115,6 +117,62 @@ def test_second_signal_exits_at_once(tmp_path: Path) -> None:
     assert "second signal" in svc.log
     time.sleep(0.5)
     assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text()
+
+
+def test_a_poll_shorter_than_the_grace_time_finishes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'grace.db'}"
+    with slow_site() as wire:
+        config = write_config(
+            tmp_path / "wirewatch.toml",
+            db,
+            [{"name": "slow", "feeds": [f"{wire.base_url}/rss.xml"], "interval": "1h"}],
+            {"stop_grace": 60},
+        )
+        config.write_text(config.read_text().replace("timeout = 3\n", "timeout = 20\n"))
+        svc = ServiceProcess(config, tmp_path / "service.log")
+        try:
+            svc.wait_for(
+                lambda: any(p.endswith(".html") for _, p, _ in wire.requests),
+                40,
+                "no article requested",
+            )
+            code, seconds = svc.stop()
+        finally:
+            svc.kill()
+        listed = {p for _, p, _ in wire.requests if p.endswith(".html")}
+    assert code == 0, svc.log
+    assert seconds < 60
+    (run,) = runs(db)
+    assert run[2] in {"ok", "partial"}, run  # finished, not cut short
+    stored = query(db, "select count(*) from articles")[0][0]
+    failed = query(db, "select count(*) from fetch_failures where stage != 'robots'")[0][0]
+    assert stored > 0 and stored + failed >= len(listed) - 1, (stored, failed, listed)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('queue_url = "amqp://x"', "cluster.queue_url: unsupported queue"),
+        ("workers = 3", "more than one worker needs cluster.queue_url"),
+    ],
+)
+def test_cluster_config_error_exits_2(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        f'builtin_sources = false\n[database]\nurl = "sqlite:///{tmp_path}/x.db"\n'
+        f"[cluster]\n{table}\n",
+        encoding="utf-8",
+    )
+    for command in ("run", "worker"):
+        done = subprocess.run(
+            [sys.executable, "-m", "wirewatch", "--config", str(config), command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert not (tmp_path / "x.db").exists()
 
 
 @pytest.mark.parametrize(
