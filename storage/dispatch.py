@@ -194,7 +194,7 @@ def leases_of(session: Session, owner: str) -> dict[str, int | None]:
     """Source -> crawl run, for the leases ``owner`` holds (expired or not)."""
     s = _STATES.c
     stmt = select(s.source, s.lease_run).where(s.lease_owner == owner)
-    return {str(source): run for source, run in session.execute(stmt).tuples()}
+    return {str(source): run for source, run in session.execute(stmt)}
 
 
 def drop_leases(session: Session, owner: str) -> None:

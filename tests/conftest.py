@@ -168,3 +168,43 @@ def article(
         fetched_at=fetched_at or utc(2024, 5, 1, 12),
         matches=matches,
     )
+
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+"""Redis used by the queue tests when WIREWATCH_TEST_REDIS_URL is not set."""
+
+
+@dataclass(frozen=True)
+class RedisQueue:
+    """A Redis server and a key prefix private to one test."""
+
+    url: str
+    name: str
+
+
+@pytest.fixture
+def redis_queue() -> Iterator[RedisQueue]:
+    """A private queue name on the test Redis; its keys are deleted after the test.
+
+    Skips when Redis is unreachable (fails with ``WIREWATCH_REQUIRE_REDIS=1``, as in CI).
+    """
+    import redis
+
+    url = os.environ.get("WIREWATCH_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as err:
+        client.close()
+        reason = f"Redis not reachable at {url}: {one_line(err)}; set WIREWATCH_TEST_REDIS_URL"
+        if os.environ.get("WIREWATCH_REQUIRE_REDIS") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    name = f"wirewatch-test-{secrets.token_hex(4)}"
+    try:
+        yield RedisQueue(url, name)
+    finally:
+        keys = list(client.scan_iter(match=f"{name}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -1,0 +1,98 @@
+"""Who polls what when (storage.dispatch), on SQLite and PostgreSQL: oldest due first, one
+hand-out per due poll, one worker per source at a time, a dead worker's lease taken over
+with its run named, and one backoff for polls that died."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from storage import dispatch, writes
+from storage.db import make_sessionmaker
+from storage.models_sources import SourceState
+from storage.sources import IntervalPolicy
+from tests.conftest import utc
+
+T0 = utc(2026, 12, 6, 12)
+POLICY = IntervalPolicy(base=60, minimum=30, maximum=600)
+
+
+def due_in(session: Session, **offsets: float) -> None:
+    """Schedule sources due at T0 + offset seconds."""
+    dispatch.ensure_states(session, dict.fromkeys(offsets, 60.0), T0)
+    for name, seconds in offsets.items():
+        state = session.get(SourceState, name)
+        assert state is not None
+        state.next_poll = T0 + timedelta(seconds=seconds)
+    session.flush()
+
+
+def test_due_sources_oldest_first_and_each_handed_out_once(session: Session) -> None:
+    due_in(session, late=-50, later=-10, on_time=0, future=30)
+    names = ["late", "later", "on_time", "future", "unknown"]
+    stale = T0 - timedelta(minutes=10)
+    due = dispatch.due_sources(session, names, T0, stale_before=stale, limit=10)
+    assert [n for n, _ in due] == ["late", "later", "on_time"]
+    assert dispatch.due_sources(session, names, T0, stale_before=stale, limit=2)[-1][0] == "later"
+    dispatch.mark_dispatched(session, ["late", "later"], T0)
+    again = dispatch.due_sources(session, names, T0, stale_before=stale, limit=10)
+    assert [n for n, _ in again] == ["on_time"]
+    backlog = dispatch.backlog(session, names, T0)
+    assert (backlog.due, backlog.queued) == (3, 2)
+    assert backlog.oldest_due == T0 - timedelta(seconds=50)
+    # an order the queue lost is handed out again: when it is stale, or when forgotten
+    later = T0 + timedelta(minutes=11)
+    stale_now = later - timedelta(minutes=10)
+    assert {n for n, _ in dispatch.due_sources(session, names, later, stale_before=stale_now,
+                                               limit=10)} == {"late", "later", "on_time", "future"}  # fmt: skip
+    assert dispatch.forget_dispatched(session, names) == 2
+    assert len(dispatch.due_sources(session, names, T0, stale_before=stale, limit=10)) == 3
+
+
+def test_one_worker_per_source_and_a_dead_workers_lease_is_taken_over(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        due_in(s, wire=0)
+        assert dispatch.claim(s, "wire", "a", T0, 30) == dispatch.Claim(None, None)
+        run_id = writes.start_run(s, ["wire"])
+        dispatch.set_lease_run(s, "wire", "a", run_id)
+    with sessions.begin() as s:
+        assert dispatch.claim(s, "wire", "b", T0 + timedelta(seconds=10), 30) is None
+        dispatch.renew(s, ["wire"], "a", T0 + timedelta(seconds=20), 30)
+        assert dispatch.claim(s, "wire", "b", T0 + timedelta(seconds=40), 30) is None
+        assert dispatch.leases_of(s, "a") == {"wire": run_id}
+    with sessions.begin() as s:  # a stops renewing: its lease runs out at T0 + 50 s
+        got = dispatch.claim(s, "wire", "b", T0 + timedelta(seconds=51), 30)
+        assert got == dispatch.Claim(run_id, "a")
+        assert dispatch.leases_of(s, "a") == {} and list(dispatch.leases_of(s, "b")) == ["wire"]
+        assert dispatch.release(s, "wire", "a", T0, policy=POLICY, polled_since=None) is None
+
+
+def test_an_order_delivered_again_after_the_poll_is_skipped(session: Session) -> None:
+    due_in(session, wire=0)
+    assert dispatch.claim(session, "wire", "a", T0, 30) is not None
+    state = session.get(SourceState, "wire")
+    assert state is not None
+    state.last_polled, state.next_poll = T0 + timedelta(seconds=2), T0 + timedelta(seconds=62)
+    done = dispatch.release(session, "wire", "a", T0 + timedelta(seconds=3), policy=POLICY,
+                            polled_since=T0)  # fmt: skip
+    assert done == dispatch.Released(False, 0, T0 + timedelta(seconds=62))
+    assert dispatch.claim(session, "wire", "b", T0 + timedelta(seconds=4), 30) is None
+
+
+def test_a_poll_that_recorded_nothing_backs_off_like_a_failed_one(session: Session) -> None:
+    due_in(session, wire=0)
+    waits = []
+    now = T0
+    for _ in range(6):
+        assert dispatch.claim(session, "wire", "w", now, 30) is not None
+        done = dispatch.release(session, "wire", "w", now, policy=POLICY, polled_since=now)
+        assert done is not None and done.backed_off and done.next_poll is not None
+        waits.append((done.next_poll - now).total_seconds())
+        now = done.next_poll
+    assert waits == [60, 120, 240, 480, 600, 600]
+    state = session.get(SourceState, "wire")
+    assert state is not None and state.consecutive_failures == 6
+    assert state.lease_owner is None and state.dispatched_at is None
