@@ -45,8 +45,8 @@ def test_due_sources_oldest_first_and_each_handed_out_once(session: Session) -> 
     # an order the queue lost is handed out again: when it is stale, or when forgotten
     later = T0 + timedelta(minutes=11)
     stale_now = later - timedelta(minutes=10)
-    assert {n for n, _ in dispatch.due_sources(session, names, later, stale_before=stale_now,
-                                               limit=10)} == {"late", "later", "on_time", "future"}  # fmt: skip
+    after = dispatch.due_sources(session, names, later, stale_before=stale_now, limit=10)
+    assert {n for n, _ in after} == {"late", "later", "on_time", "future"}
     assert dispatch.forget_dispatched(session, names) == 2
     assert len(dispatch.due_sources(session, names, T0, stale_before=stale, limit=10)) == 3
 
