@@ -45,6 +45,10 @@ from wirewatch.logs import CURRENT_RUN as RUN_ID
 logger = logging.getLogger(__name__)
 
 
+TURN = 0.02
+"""Seconds a worker waits after taking an order before it asks for the next."""
+
+
 def worker_name() -> str:
     """``host:pid:random``, unique across hosts and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -123,6 +127,10 @@ class CrawlWorker:
                     task = asyncio.ensure_future(self._poll(delivery))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+                if deliveries:
+                    # let the other idle workers take the next order of a burst first:
+                    # taking turns is what splits the load evenly between them
+                    await asyncio.sleep(TURN)
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
         finally:
@@ -144,8 +152,9 @@ class CrawlWorker:
             got: list[Delivery] = []
             if reclaim:
                 got = await asyncio.to_thread(self.consumer.reclaim, free)
-            if len(got) < free:
-                got += await asyncio.to_thread(self.consumer.receive, free - len(got), 1.0)
+            if not got:
+                # one at a time: idle workers are served in turn, so the load splits evenly
+                got += await asyncio.to_thread(self.consumer.receive, 1, 1.0)
         except QueueError as err:
             if self.stats.queue_error is None:
                 logger.warning("work queue unreachable, polling paused: %s", err)

@@ -27,10 +27,11 @@ _STATES = cast(Table, SourceState.__table__)
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
-    """Enabled sources whose poll is due and not done yet, and since when the oldest is due."""
+    """Enabled sources due and waiting for a worker, and since when the oldest has waited
+    (polls already running, slow or not, are not waiting)."""
 
     due: int
-    queued: int  # of those, handed to the queue or being polled
+    queued: int  # of those, already handed to the queue
     oldest_due: datetime | None
 
 
@@ -91,10 +92,12 @@ def forget_dispatched(session: Session, names: Collection[str] | None = None) ->
 
 
 def backlog(session: Session, names: Collection[str], now: datetime) -> Backlog:
-    """How many of ``names`` are due and not yet polled, and the oldest due time."""
+    """How many of ``names`` are due and wait for a worker, and the oldest due time."""
     s = _STATES.c
     stmt = select(func.count(), func.count(s.dispatched_at), func.min(s.next_poll)).where(
-        s.source.in_(list(names)), s.next_poll <= now
+        s.source.in_(list(names)),
+        s.next_poll <= now,
+        or_(s.lease_until.is_(None), s.lease_until < now),
     )
     due, in_queue, oldest = session.execute(stmt).one()
     return Backlog(int(due or 0), int(in_queue or 0), _aware(oldest))

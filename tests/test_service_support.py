@@ -37,6 +37,7 @@ def write_config(
     sources: list[dict[str, Any]],
     service: dict[str, Any] | None = None,
     report: dict[str, Any] | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> Path:
     """A config file with only these sources, fast crawl settings and a [service] table."""
     lines = [
@@ -53,6 +54,9 @@ def write_config(
     ]
     defaults = {"leader_poll": 1, "stop_grace": 10, "memory_limit": 0}
     lines += [f"{k} = {json.dumps(v)}" for k, v in {**defaults, **(service or {})}.items()]
+    if cluster:
+        lines.append("[cluster]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in cluster.items()]
     if report:
         lines.append("[report]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in report.items()]
@@ -64,13 +68,21 @@ def write_config(
 
 
 class ServiceProcess:
-    """`wirewatch run` as a real child process, its output collected in a file."""
+    """`wirewatch run` (or ``command``) as a real child process, its output in a file."""
 
-    def __init__(self, config: Path, log: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    def __init__(
+        self,
+        config: Path,
+        log: Path,
+        *args: str,
+        command: str = "run",
+        env: dict[str, str] | None = None,
+    ) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+        env = clean | (env or {})
         self.log_path = log
         self.out = log.open("w", encoding="utf-8")
-        cmd = [sys.executable, "-m", "wirewatch", "--config", str(config), *args, "run"]
+        cmd = [sys.executable, "-m", "wirewatch", "--config", str(config), *args, command]
         self.proc = subprocess.Popen(
             cmd, stdout=self.out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL
         )
