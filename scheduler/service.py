@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -43,7 +44,7 @@ from scheduler.leader import Election, make_election, upgrade_schema
 from scheduler.metrics import ServiceMetrics
 from scheduler.queues import NoWorker, PipePublisher, Publisher, QueueError, RedisStreams
 from scheduler.report_job import ReportJob
-from storage.errors import one_line
+from storage.errors import StorageError, one_line
 from wirewatch.config import Config
 from wirewatch.errors import ConfigError
 
@@ -74,7 +75,7 @@ class Service:
         """Run until SIGTERM/SIGINT; return the process exit code."""
         election = make_election(self.config.database_url)
         election.acquire()  # SQLite: raises AlreadyRunning; PostgreSQL: decided in the loop
-        upgrade_schema(self.config.database_url)
+        upgrade_schema(self.config.database_url, self._migrate)
         self.engine = state.service_engine(self.config.database_url)
         cluster = self.config.cluster
         self.pipe = None if cluster.queued else PipePublisher()
@@ -105,6 +106,17 @@ class Service:
         finally:
             self._shutdown(election, health)
         return 0
+
+    def _migrate(self) -> None:
+        """`wirewatch db upgrade` in a child: Alembic's ~30 MB never stay in this process."""
+        done = subprocess.run(
+            [*self._base_args(), "db", "upgrade"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3600,
+        )  # fmt: skip
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            last = lines[-1] if lines else f"exit code {done.returncode}"
+            raise StorageError(last.removeprefix("wirewatch: error: "))
 
     def _base_args(self) -> list[str]:
         args = [sys.executable, "-m", "wirewatch", "--log-format", self.log_format]

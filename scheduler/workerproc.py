@@ -43,6 +43,7 @@ def base_settings(config: Config, pool_holder: Any) -> Any:
         {
             "WIREWATCH_INCREMENTAL": True,
             "WIREWATCH_EXTRACT_POOL": pool_holder,
+            "WIREWATCH_EXTRACT_WORKERS": config.cluster.extract_workers,
             "WIREWATCH_SOURCES": [],
             "DOWNLOAD_SLOTS": {},
             "MEMUSAGE_ENABLED": False,
@@ -84,7 +85,7 @@ def run_worker(
     wait_for_schema(config.database_url)
     consumer = make_consumer(config, name, stdin=stdin)
     engine = state.service_engine(config.database_url)
-    holder = SharedPool(start_pool(config.topics, config.crawl.extract_workers))
+    holder = SharedPool(start_pool(config.topics, config.cluster.extract_workers))
     settings = base_settings(config, holder)
     worker = CrawlWorker(
         config,

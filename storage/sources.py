@@ -77,6 +77,18 @@ def failure_delay(
     return max(delay, retry_after or 0.0)
 
 
+def next_poll_after(polled: datetime, delay: float, due: datetime | None) -> datetime:
+    """When to poll next: ``delay`` after the due time this poll served, so a source polled
+    every minute stays on its minute instead of drifting by each poll's own lag; ``delay``
+    after the poll itself when it came late by half an interval or more (or had no due time).
+    """
+    if due is not None:
+        due = due if due.tzinfo else due.replace(tzinfo=polled.tzinfo)
+        if polled - timedelta(seconds=delay / 2) <= due <= polled:
+            return due + timedelta(seconds=delay)
+    return polled + timedelta(seconds=delay)
+
+
 def feed_validators(session: Session, urls: Sequence[str]) -> dict[str, Validators]:
     """ETag, Last-Modified and body hash of the feeds in ``urls`` that were polled before."""
     f = _FEEDS.c
@@ -137,6 +149,7 @@ def record_source_poll(
     if not polls:
         return state
     when = max(p.polled_at for p in polls)
+    due_before = state.next_poll
     failed = all(p.outcome == "failed" for p in polls)
     worst = next((p for p in polls if p.outcome == "failed"), None)
     state.last_polled = when
@@ -152,7 +165,7 @@ def record_source_poll(
     else:
         state.consecutive_failures = 0
         state.interval = delay = adapt_interval(current, state.last_new_items, policy)
-    state.next_poll = when + timedelta(seconds=delay)
+    state.next_poll = next_poll_after(when, delay, None if failed else due_before)
     return state
 
 

@@ -96,3 +96,16 @@ def test_a_poll_that_recorded_nothing_backs_off_like_a_failed_one(session: Sessi
     state = session.get(SourceState, "wire")
     assert state is not None and state.consecutive_failures == 6
     assert state.lease_owner is None and state.dispatched_at is None
+
+
+def test_a_source_polled_on_time_keeps_its_rhythm_and_a_late_one_restarts_it() -> None:
+    from storage.sources import next_poll_after
+
+    due = T0
+    polled = T0 + timedelta(seconds=3.8)  # this poll's own lag
+    assert next_poll_after(polled, 60, due) == T0 + timedelta(seconds=60)  # no drift
+    late = T0 + timedelta(seconds=45)  # more than half an interval late (overload)
+    assert next_poll_after(late, 60, due) == late + timedelta(seconds=60)
+    assert next_poll_after(polled, 60, None) == polled + timedelta(seconds=60)
+    early = T0 - timedelta(seconds=5)  # polled before it was due (first poll, manual)
+    assert next_poll_after(early, 60, due) == early + timedelta(seconds=60)

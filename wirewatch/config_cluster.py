@@ -7,6 +7,7 @@ Parsed by `wirewatch.config.build_config`; every key is optional::
     queue_name = "wirewatch"  # key prefix of the queue (one per deployment)
     workers = 1               # crawl worker processes `wirewatch run` starts on this node
     polls_per_worker = 32     # polls one worker runs at once
+    extract_workers = 1       # extraction processes per crawl worker (new articles only)
     lease = "30s"             # a silent worker's sources are taken over after this long
     dispatch_every = "1s"     # how often the leader hands due sources to the queue
     health_port = 0           # `wirewatch worker`: /healthz and /metrics port (0: none)
@@ -31,6 +32,7 @@ class ClusterConfig:
     queue_name: str = "wirewatch"
     workers: int = 1
     polls_per_worker: int = 32
+    extract_workers: int = 1
     lease: float = 30.0
     dispatch_every: float = 1.0
     health_port: int = 0
@@ -48,7 +50,12 @@ ENV_OVERRIDES = {
 }
 """Environment variables that override ``[cluster]`` keys (containers set these)."""
 
-_INT_RANGES = {"workers": (0, 64), "polls_per_worker": (1, 1024), "health_port": (0, 65535)}
+_INT_RANGES = {
+    "workers": (0, 64),
+    "polls_per_worker": (1, 1024),
+    "extract_workers": (0, 64),
+    "health_port": (0, 65535),
+}
 _DURATIONS = {"lease", "dispatch_every"}
 QUEUE_SCHEMES = ("redis", "rediss", "unix")
 
