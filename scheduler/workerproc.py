@@ -66,6 +66,10 @@ def poll_settings(config: Config, base: Any, name: str) -> Any:
     return settings
 
 
+IDLE_CHECK = 0.2
+"""Seconds between a crawl's checks whether it is done (Scrapy's default is 5 s)."""
+
+
 def run_worker(
     config: Config, *, stdin: bool = False, name: str | None = None, report: bool = False
 ) -> int:
@@ -73,6 +77,11 @@ def run_worker(
     from scrapy.utils.reactor import install_reactor
 
     install_reactor(REACTOR)
+    from scrapy.core.engine import ExecutionEngine
+
+    # A poll is mostly one conditional request; Scrapy notices a crawl has nothing left to
+    # do on a 5 s heartbeat, which would hold each poll's slot for seconds after its work.
+    ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = IDLE_CHECK
     from twisted.internet import reactor as _reactor
 
     reactor: Any = _reactor
