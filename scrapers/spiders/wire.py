@@ -221,14 +221,15 @@ class WireSpider(scrapy.Spider):
         publishers: dict[str, str] | None = None,
     ) -> Iterator[Any]:
         self._inc(source, "feeds_ok")
-        requests = list(self._follow(source, entries, publishers or {}))
+        requests = list(self._follow(source, entries, publishers))
         new_items = sum(1 for r in requests if not r.meta.get("wirewatch_known"))
         yield feed_poll(response, source, "changed", datetime.now(UTC), new_items=new_items)
         yield from requests
 
     def _follow(
-        self, source: str, entries: Iterable[FeedEntry], publishers: dict[str, str]
+        self, source: str, entries: Iterable[FeedEntry], publishers: dict[str, str] | None = None
     ) -> Iterator[scrapy.Request]:
+        publishers = publishers or {}
         cutoff = datetime.now(UTC) - self.max_age
         fresh = []
         for entry in entries:
