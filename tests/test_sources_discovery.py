@@ -88,7 +88,12 @@ def test_publisher_is_the_configured_source_on_that_host_else_the_host() -> None
 def test_a_crawl_fetches_publishers_files_them_by_publisher_and_records_stubs(
     tmp_path: Path,
 ) -> None:
-    page = article("Kuril talks resume", "Officials from Japan and Russia met in Tokyo on Friday.")
+    # written without an offset: read in the publisher's time zone, not the search feed's
+    page = article(
+        "Kuril talks resume",
+        "Officials from Japan and Russia met in Tokyo on Friday.",
+        published="2026-11-27T10:30:00",
+    )
     with MockWire({"/story/one.html": Route(body=page)}) as wire:
         engine = f"http://localhost:{wire.port}"
         publisher = wire.url("/story/one.html")
@@ -113,6 +118,7 @@ def test_a_crawl_fetches_publishers_files_them_by_publisher_and_records_stubs(
                     "feeds": [wire.url("/feed.xml")],
                     "homepage": wire.url("/"),
                     "language": "en",
+                    "timezone": "Asia/Sakhalin",
                     "enabled": False,
                 },
             },
@@ -120,8 +126,12 @@ def test_a_crawl_fetches_publishers_files_them_by_publisher_and_records_stubs(
         cli(config, "crawl")
         assert wire.requested(stub) == 0 and wire.requested(dead) == 0
         assert wire.requested("/story/one.html") == 1
-    stored = rows(db, "SELECT a.url, s.name FROM articles a JOIN sources s ON s.id = a.source_id")
-    assert stored == [(publisher, "local-wire")]
+    sql = (
+        "SELECT a.url, s.name, a.published_at FROM articles a JOIN sources s ON s.id = a.source_id"
+    )
+    ((url, name, published),) = rows(db, sql)
+    assert (url, name) == (publisher, "local-wire")
+    assert str(published).startswith("2026-11-26 23:30")  # 10:30 at UTC+11
     failures = rows(db, "SELECT source, url, stage, reason FROM fetch_failures")
     assert failures == [
         (

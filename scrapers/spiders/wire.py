@@ -58,6 +58,7 @@ class WireSpider(scrapy.Spider):
         self.polling: PollingState | None = None
         self.listed: dict[str, set[str]] = {}
         self.publishers: dict[str, str] = {}
+        self.configured: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WireSpider:
@@ -71,6 +72,7 @@ class WireSpider(scrapy.Spider):
             if s.get("enabled", True) and (not spider.only or s["name"] in spider.only)
         }
         spider.publishers = publisher_hosts(configured)
+        spider.configured = {s["name"]: s for s in configured}
         unknown = spider.only - {s["name"] for s in configured}
         if unknown:
             spider.logger.error("unknown source(s): %s", ", ".join(sorted(unknown)))
@@ -277,8 +279,8 @@ class WireSpider(scrapy.Spider):
         src = self.sources.get(source, {})
         publisher = response.meta.get("wirewatch_publisher")
         if publisher:  # found through a discovery feed: filed under who published it
-            known = self.sources.get(publisher) or {}
-            src = {"language": known.get("language") or src.get("language"), **known}
+            known = self.configured.get(publisher) or {}
+            src = {**known, "language": known.get("language") or src.get("language")}
             source = publisher
         yield ArticlePage(
             source=source,
