@@ -86,6 +86,6 @@ def test_live_canary_on_the_builtin_sources(tmp_path: Path) -> None:
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "w.db"}"\n', encoding="utf-8")
     proc = cli(config, "sources", "check", "--format", "json", check=False)
     results = json.loads(proc.stdout)
-    assert len(results) >= 12
+    assert len(results) >= 30  # every enabled built-in source
     working = [r for r in results if r["discovery"] == "ok"]
     assert working, proc.stdout

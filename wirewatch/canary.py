@@ -13,6 +13,7 @@ import urllib.robotparser
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scrapers.discovery import resolve_entries
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.listings import parse_listing
 from wirewatch.config import Config, SourceConfig
@@ -138,6 +139,12 @@ def _discover(src: SourceConfig, fetcher: _Fetcher, result: CanaryResult) -> lis
         except (OSError, FeedError) as err:
             reasons.append(f"{kind} {err}")
             continue
+        if src.discovery and entries:
+            listed = len(entries)
+            entries = [r.entry for r in resolve_entries(entries, final, {})[0]]
+            if not entries:
+                reasons.append(f"{kind} lists {listed} items, none resolvable to a publisher URL")
+                continue
         if entries:
             result.discovery = "ok"
             return entries

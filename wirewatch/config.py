@@ -29,6 +29,12 @@ from reports.delivery.settings import DeliverySettings
 from wirewatch.config_cluster import ClusterConfig, parse_cluster
 from wirewatch.config_report import REPORT_SUBTABLES, parse_report_delivery
 from wirewatch.config_service import ServiceConfig, parse_service
+from wirewatch.config_sources import (
+    check_address,
+    check_addresses,
+    check_language,
+    check_unique_names,
+)
 from wirewatch.durations import parse_duration
 from wirewatch.errors import ConfigError
 
@@ -56,6 +62,7 @@ class SourceConfig:
     listings: tuple[str, ...] = ()
     link_pattern: str | None = None
     archive: str | None = None
+    discovery: bool = False
 
     @property
     def interval_bounds(self) -> tuple[float, float]:
@@ -326,6 +333,8 @@ def _merge_sources(builtin: list[Any], user: Any, where: str) -> tuple[SourceCon
     """Built-in sources first; a user entry with the same name overrides its fields."""
     if not isinstance(user, list):
         raise ConfigError(f"{where}: sources: must be an array of tables ([[sources]])")
+    check_unique_names(builtin, "<built-in sources>")
+    check_unique_names(user, where)
     merged: dict[str, dict[str, Any]] = {}
     for entry in builtin:
         merged[entry["name"]] = dict(entry)
@@ -370,9 +379,7 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
         for key in ("min_interval", "max_interval")
         if key in entry
     }
-    language = entry.get("language")
-    if language is not None and (not isinstance(language, str) or not 2 <= len(language) <= 3):
-        raise ConfigError(f"{where}: {prefix}language: expected a code such as 'en', 'ru', 'ja'")
+    language = check_language(entry.get("language"), where, prefix + "language")
     tz = entry.get("timezone")
     if tz is not None:
         _zone(str(tz), where, prefix + "timezone")
@@ -385,11 +392,12 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
         delay=_number(entry.get("delay", 1.0), where, prefix + "delay"),
         interval=_duration(entry.get("interval", 900.0), where, prefix + "interval"),
         enabled=enabled,
-        homepage=entry.get("homepage"),
+        homepage=check_address(entry.get("homepage"), where, prefix + "homepage"),
         notes=entry.get("notes"),
         listings=listings,
         link_pattern=link_pattern,
         archive=archive,
+        discovery=_bool(entry.get("discovery", False), where, prefix + "discovery"),
         **bounds,
     )
 
@@ -407,12 +415,7 @@ def _pattern(value: Any, where: str, key: str) -> str | None:
 
 
 def _urls(value: Any, where: str, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: {key}: must be a list of URLs")
-    for url in value:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}: {key}: not an http(s) URL: {url!r}")
-    return tuple(value)
+    return check_addresses(value, where, key)
 
 
 def _merge_topics(

@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from scrapers.discovery import UNRESOLVED_REASON, publisher_hosts, resolve_entries
 from scrapers.failures import describe_failure
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.items import ArticlePage
@@ -56,6 +57,8 @@ class WireSpider(scrapy.Spider):
         self.incremental = False
         self.polling: PollingState | None = None
         self.listed: dict[str, set[str]] = {}
+        self.publishers: dict[str, str] = {}
+        self.configured: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WireSpider:
@@ -68,6 +71,8 @@ class WireSpider(scrapy.Spider):
             for s in configured
             if s.get("enabled", True) and (not spider.only or s["name"] in spider.only)
         }
+        spider.publishers = publisher_hosts(configured)
+        spider.configured = {s["name"]: s for s in configured}
         unknown = spider.only - {s["name"] for s in configured}
         if unknown:
             spider.logger.error("unknown source(s): %s", ", ".join(sorted(unknown)))
@@ -129,7 +134,21 @@ class WireSpider(scrapy.Spider):
         except FeedError as err:
             yield from self._feed_failed(response, source, "feed", str(err))
             return
+        if self.sources.get(source, {}).get("discovery"):
+            yield from self._discovered(response, source, entries)
+            return
         yield from self._parsed(response, source, entries)
+
+    def _discovered(
+        self, response: Response, source: str, entries: list[FeedEntry]
+    ) -> Iterator[Any]:
+        """Follow a search feed's items at their publishers; record the ones that stay stubs."""
+        resolved, stubs = resolve_entries(entries, response.url, self.publishers)
+        for stub in stubs:
+            self._inc(source, "unresolved")
+            yield self._failure(source, stub.url, "discover", UNRESOLVED_REASON, None)
+        publishers = {r.entry.url: r.publisher for r in resolved}
+        yield from self._parsed(response, source, [r.entry for r in resolved], publishers)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         """Turn a (news) sitemap or sitemap index into article and sitemap requests."""
@@ -196,14 +215,23 @@ class WireSpider(scrapy.Spider):
         yield feed_poll(response, source, "failed", datetime.now(UTC), error=reason)
         yield self._failure(source, response.url, stage, reason, response.status)
 
-    def _parsed(self, response: Response, source: str, entries: list[FeedEntry]) -> Iterator[Any]:
+    def _parsed(
+        self,
+        response: Response,
+        source: str,
+        entries: list[FeedEntry],
+        publishers: dict[str, str] | None = None,
+    ) -> Iterator[Any]:
         self._inc(source, "feeds_ok")
-        requests = list(self._follow(source, entries))
+        requests = list(self._follow(source, entries, publishers))
         new_items = sum(1 for r in requests if not r.meta.get("wirewatch_known"))
         yield feed_poll(response, source, "changed", datetime.now(UTC), new_items=new_items)
         yield from requests
 
-    def _follow(self, source: str, entries: Iterable[FeedEntry]) -> Iterator[scrapy.Request]:
+    def _follow(
+        self, source: str, entries: Iterable[FeedEntry], publishers: dict[str, str] | None = None
+    ) -> Iterator[scrapy.Request]:
+        publishers = publishers or {}
         cutoff = datetime.now(UTC) - self.max_age
         fresh = []
         for entry in entries:
@@ -240,6 +268,7 @@ class WireSpider(scrapy.Spider):
                     "wirewatch_listed": key,
                     "wirewatch_entry_updated": entry.updated,
                     "wirewatch_known": last_fetch is not None,
+                    "wirewatch_publisher": publishers.get(entry.url),
                 },
             )
 
@@ -248,6 +277,11 @@ class WireSpider(scrapy.Spider):
         source = response.meta["wirewatch_source"]
         self._inc(source, "fetched")
         src = self.sources.get(source, {})
+        publisher = response.meta.get("wirewatch_publisher")
+        if publisher:  # found through a discovery feed: filed under who published it
+            known = self.configured.get(publisher) or {}
+            src = {**known, "language": known.get("language") or src.get("language")}
+            source = publisher
         yield ArticlePage(
             source=source,
             url=response.url,
