@@ -59,8 +59,10 @@ def poll_settings(config: Config, base: Any, name: str) -> Any:
 
     src = config.source(name)
     settings = base.copy()
-    entry = asdict(src) | {"interval_bounds": src.interval_bounds}
-    settings.set("WIREWATCH_SOURCES", [entry], priority="cmdline")
+    entries = [_entry(src)]
+    if src.discovery:  # its articles are filed under the configured publisher they come from
+        entries += [_entry(s) for s in config.sources if s.name != name]
+    settings.set("WIREWATCH_SOURCES", entries, priority="cmdline")
     slot = slot_settings(src.delay, config.crawl.concurrency_per_source)
     settings.set("DOWNLOAD_SLOTS", {name: slot}, priority="cmdline")
     return settings
@@ -68,6 +70,10 @@ def poll_settings(config: Config, base: Any, name: str) -> Any:
 
 IDLE_CHECK = 0.2
 """Seconds between a crawl's checks whether it is done (Scrapy's default is 5 s)."""
+
+
+def _entry(src: Any) -> dict[str, Any]:
+    return asdict(src) | {"interval_bounds": src.interval_bounds}
 
 
 def run_worker(
