@@ -101,9 +101,7 @@ def _flag(path: str, line: int, key: str, value: Any) -> bool:
     raise _fail(path, line, f"{key!r} must be true or false, got {value!r}")
 
 
-def _labels(
-    path: str, line: int, row: Mapping[str, Any], topics: Sequence[str]
-) -> dict[str, bool]:
+def _labels(path: str, line: int, row: Mapping[str, Any], topics: Sequence[str]) -> dict[str, bool]:
     """The expected verdict per topic; an unknown topic or no label at all is an error."""
     raw = row.get("topics")
     if raw is not None and raw != "":
@@ -141,7 +139,8 @@ def _document(
     known = sorted(set(languages) - {"any"})
     open_ended = "any" in languages and re.fullmatch(r"[a-z]{2,3}", lang)
     if lang not in known and not open_ended:
-        raise _fail(path, line, f"unknown language {lang or '(none)'!r} (known: {', '.join(known)})")
+        shown = repr(lang) if lang else "(none)"
+        raise _fail(path, line, f"unknown language {shown} (known: {', '.join(known)})")
     html, title, text = row.get("html"), row.get("title") or "", row.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str):
         raise _fail(path, line, "'title' and 'text' must be strings")
@@ -183,9 +182,7 @@ def _rows(path: Path, body: str) -> Iterable[tuple[int, Any]]:
             raise _fail(str(path), number, f"not valid JSON: {err.msg}") from err
 
 
-def load_labelled(
-    path: Path, topics: Sequence[str], languages: Iterable[str]
-) -> list[LabelledDoc]:
+def load_labelled(path: Path, topics: Sequence[str], languages: Iterable[str]) -> list[LabelledDoc]:
     """Read and validate a labelled set; ConfigError names the file and the bad line."""
     try:
         body = path.read_text(encoding="utf-8-sig")

@@ -114,7 +114,8 @@ def test_not_near_vetoes_a_hit() -> None:
     assert not flagged(table, "", "Armenia signed the peace treaty.")
     far = "Armenia, after a long and winding series of talks, at last signed the peace treaty."
     assert not flagged(table, "", far)  # in the same sentence
-    before = "Armenia was mentioned. It was a long day, and at its very end the peace treaty was signed."
+    before = "Armenia was named. It was a long, long day, and at its very end the treaty "
+    before += "was signed: a peace treaty."
     assert flagged(table, "", before)  # not_near looks no further back than its sentence
 
 

@@ -66,7 +66,8 @@ def _mistake_lines(m: Mistake) -> list[str]:
     d = mistake_dict(m)
     head = f"{d['error']}: {d['topic']} [{d['lang']}] {d['id']} (line {d['line']}): "
     lines = [head + repr(d["title"][:90])]
-    lines.append(f"  score {d['score']:g} / threshold {d['threshold']:g}; " + "; ".join(d["reasons"]))
+    score = f"  score {d['score']:g} / threshold {d['threshold']:g}; "
+    lines.append(score + "; ".join(d["reasons"]))
     for h in d["hits"]:
         verdict = f"+{h['weight']:g}" if "weight" in h else f"not counted: {h['note']}"
         lines.append(f"  {h['field']}[{h['start']}:{h['end']}] {h['term']!r} {verdict}")
