@@ -206,15 +206,18 @@ def evaluate(
     docs: Sequence[LabelledDoc],
     extract: Extractor | None = None,
 ) -> EvalResult:
-    """Run the rules over every document and count hits and misses per topic and language.
+    """Run the rules over every document and count hits and misses per topic and language;
+    only the matcher's topics are scored.
 
     ``extract(html, url) -> (title, text)`` turns an ``html`` document into what a crawl
     would match; it is needed only when a document has one.
     """
     result = EvalResult()
+    wanted = set(matcher.topic_ids)
     for doc in docs:
-        if doc.ambiguous:
-            result.skipped += 1
+        labels = {t: v for t, v in doc.labels.items() if t in wanted}
+        if doc.ambiguous or not labels:
+            result.skipped += doc.ambiguous
             continue
         result.scored += 1
         title, text = doc.title, doc.text
@@ -223,7 +226,7 @@ def evaluate(
                 raise ConfigError(f"line {doc.line}: an 'html' document needs extraction")
             title, text = extract(doc.html, f"https://example.org/{doc.ref}")
         verdicts = {ex.topic: ex for ex in matcher.explain(title, text)}
-        for topic, expected in doc.labels.items():
+        for topic, expected in labels.items():
             ex = verdicts[topic]
             cell = result.cells.setdefault((topic, doc.lang), Cell())
             if ex.passed and expected:

@@ -99,10 +99,10 @@ def eval_cmd(
     with errors_as_messages():
         config = state().config
         check_topics(config, topics)
+        everything = compile_topics(config.topics)
+        docs = load_labelled(file, everything.topic_ids, everything.languages)
         spec = {k: v for k, v in config.topics.items() if not topics or k in topics}
-        matcher = compile_topics(spec)
-        docs = load_labelled(file, matcher.topic_ids, matcher.languages)
-        result = evaluate(matcher, docs, _extract)
+        result = evaluate(compile_topics(spec), docs, _extract)
     rows = score_rows(result)
     if fmt == "json":
         out = {
