@@ -5,8 +5,10 @@
 
 Prints compile time (and the pickle round trip a worker process pays), then documents per
 second and microseconds per document for (a) the hand-written fixtures repeated, (b) the
-corpus texts (``texts/``) when WIREWATCH_CORPUS is set, and (c) the corpus texts glued into
-~5,000-character documents, the size the field notes measured. For each it prints the share
+corpus texts (``texts/``) when WIREWATCH_CORPUS is set, (c) the corpus texts glued into
+~5,000-character documents, the size the field notes measured, and (d) the hand-written
+labelled wire copy (``tests/fixtures/topics_eval/wire.jsonl``), mostly on topic, so most
+documents go through proximity, sentences and relevance. For each it prints the share
 of the per-article pipeline time that flagging takes, taking trafilatura's 40-60 ms of CPU
 per page as the rest of the pipeline (the target is under 2%).
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from pipelines.topics import TopicMatcher, compile_topics
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "topics"
+WIRE_SET = FIXTURES.parent / "topics_eval" / "wire.jsonl"
 Doc = tuple[str, str]
 
 
@@ -47,6 +50,12 @@ def fixture_docs() -> list[Doc]:
         title = next(x for x in head.splitlines() if x.startswith("title: "))[7:]
         docs.append((title, body))
     return docs
+
+
+def wire_docs() -> list[Doc]:
+    """(title, text) of the hand-written labelled wire copy."""
+    with WIRE_SET.open(encoding="utf-8") as fh:
+        return [(d["title"], d["text"]) for d in map(json.loads, fh) if d]
 
 
 def corpus_docs(root: Path) -> list[Doc]:
@@ -124,6 +133,7 @@ def main() -> int:
     time_compile(spec)
     matcher = compile_topics(spec)
     time_match("(a) fixtures", matcher, fixture_docs())
+    time_match("(d) labelled wire copy", matcher, wire_docs())
     corpus = os.environ.get("WIREWATCH_CORPUS")
     if not corpus:
         print("(b) corpus: skipped, WIREWATCH_CORPUS is not set")

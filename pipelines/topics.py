@@ -14,6 +14,8 @@ from typing import Any
 
 import ahocorasick
 
+from pipelines.proximity import Sentences, longest_first, proximity
+from pipelines.relevance import relevance
 from pipelines.rules import EXCLUDE, GROUP, TERM, Entry, TopicRules, parse_topic
 from pipelines.textnorm import is_cjk, is_word_char, make_snippet, normalize
 from storage.records import MatchRecord
@@ -49,6 +51,8 @@ class Explanation:
     hits: list[HitReport] = field(default_factory=list)
     groups: dict[str, int] = field(default_factory=dict)
     record: MatchRecord | None = None
+    relevance: str = ""  # "about" or "mentions" when passed
+    relevance_why: str = ""
 
 
 def _plain(value: Any) -> Any:
@@ -81,55 +85,6 @@ def compile_topics(spec: Mapping[str, Mapping[str, Any]]) -> TopicMatcher:
     return TopicMatcher(plain, tuple(topics), automaton if by_form else None)
 
 
-def _longest_first(hits: list[_Hit]) -> tuple[list[_Hit], list[_Hit]]:
-    """(kept, dropped): non-overlapping hits, the longest at each leftmost position."""
-    chosen: list[_Hit] = []
-    dropped: list[_Hit] = []
-    last_end = -1
-    for hit in sorted(hits, key=lambda h: (h[0], h[0] - h[1])):
-        if hit[0] >= last_end:
-            chosen.append(hit)
-            last_end = hit[1]
-        else:
-            dropped.append(hit)
-    return chosen, dropped
-
-
-def _distance(s: str, a: tuple[int, int], b: tuple[int, int], cjk: bool) -> int:
-    """Characters (CJK) or words between two spans; 0 when they touch or overlap."""
-    lo, hi = (a[1], b[0]) if a[0] <= b[0] else (b[1], a[0])
-    if hi <= lo:
-        return 0
-    return hi - lo if cjk else len(s[lo:hi].split())
-
-
-def _close(s: str, hit: _Hit, others: list[_Hit]) -> bool:
-    """True when one of ``others`` is within the hit's proximity limit."""
-    start, end, entry = hit
-    for gs, ge, _ in others:
-        cjk = is_cjk(s[start]) or is_cjk(s[gs])
-        limit = entry.within_chars if cjk else entry.within
-        if _distance(s, (start, end), (gs, ge), cjk) <= limit:
-            return True
-    return False
-
-
-def _proximity(s: str, hit: _Hit, groups: dict[int, list[_Hit]], names: tuple[str, ...]) -> str:
-    """Empty if the hit's near / not_near conditions hold, else what failed."""
-    entry = hit[2]
-    if not (entry.near or entry.not_near):
-        return ""
-    cjk = is_cjk(s[hit[0]])
-    limit = f"{entry.within_chars} characters" if cjk else f"{entry.within} words"
-    for g in entry.near:
-        if not _close(s, hit, groups.get(g, [])):
-            return f"no {names[g]!r} word within {limit}"
-    for g in entry.not_near:
-        if _close(s, hit, groups.get(g, [])):
-            return f"a word of {names[g]!r} within {limit} (not_near)"
-    return ""
-
-
 class TopicMatcher:
     """Compiled topic rules; ``match`` returns the topics an article passes, with evidence."""
 
@@ -148,6 +103,15 @@ class TopicMatcher:
     def topic_ids(self) -> tuple[str, ...]:
         """The ids of the compiled topics, in spec order."""
         return tuple(t.id for t in self._topics)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The language keys of the compiled term lists ("any" included when used)."""
+        langs: set[str] = set()
+        for table in self._spec.values():
+            for key in ("terms", "exclude"):
+                langs.update(table.get(key, {}))
+        return tuple(sorted(langs))
 
     @property
     def form_count(self) -> int:
@@ -211,6 +175,7 @@ class TopicMatcher:
         ex.groups = dict.fromkeys(topic.group_names, 0)
         counted: list[tuple[str, _Hit]] = []
         for field_name, field_hits, s in zip(_FIELDS, hits, sources, strict=True):
+            sentences = Sentences(s)
             masks = [(h[0], h[1], h[2].label) for h in field_hits if h[2].role == EXCLUDE]
             kept: list[_Hit] = []
             for h in field_hits:
@@ -229,7 +194,7 @@ class TopicMatcher:
                     groups.setdefault(h[2].group, []).append(h)
                     ex.groups[topic.group_names[h[2].group]] += 1
             factor = topic.title_weight if field_name == "title" else 1.0
-            chosen, dropped = _longest_first([h for h in kept if h[2].role == TERM])
+            chosen, dropped = longest_first([h for h in kept if h[2].role == TERM])
             for h in dropped:
                 ex.hits.append(
                     HitReport(*self._where(h, field_name), 0.0, h[2].lang, "inside a longer hit")
@@ -237,7 +202,7 @@ class TopicMatcher:
             for h in chosen:
                 scope = h[2].field
                 note = "" if scope in ("both", field_name) else f"counts only in the {scope}"
-                note = note or _proximity(s, h, groups, topic.group_names)
+                note = note or proximity(s, h, groups, topic.group_names, sentences)
                 weight = 0.0 if note else h[2].weight * factor
                 ex.hits.append(HitReport(*self._where(h, field_name), weight, h[2].lang, note))
                 if not note:
@@ -247,7 +212,8 @@ class TopicMatcher:
         ex.hits.sort(key=lambda r: (r.field != "title", r.start))
         ex.passed = self._verdict(topic, ex, bool(counted))
         if ex.passed:
-            ex.record = self._record(topic, ex.score, counted, sources)
+            ex.relevance, ex.relevance_why = relevance([(f, h[0], h[2].label) for f, h in counted])
+            ex.record = self._record(topic, ex.score, counted, sources, ex.relevance)
         return ex
 
     @staticmethod
@@ -278,7 +244,11 @@ class TopicMatcher:
 
     @staticmethod
     def _record(
-        topic: TopicRules, score: float, counted: list[tuple[str, _Hit]], sources: tuple[str, str]
+        topic: TopicRules,
+        score: float,
+        counted: list[tuple[str, _Hit]],
+        sources: tuple[str, str],
+        level: str,
     ) -> MatchRecord:
         """The evidence stored with a flag."""
         terms: dict[str, int] = {}
@@ -296,4 +266,5 @@ class TopicMatcher:
             hits=[{"term": h[2].label, "field": f, "start": h[0], "end": h[1]} for f, h in counted],
             snippet=snippet,
             snippet_hits=snippet_hits,
+            relevance=level,
         )

@@ -88,6 +88,7 @@ def _article(m: rq.DayMatch, story: str, tz: ZoneInfo) -> dict[str, Any]:
         "snippet_hits": [[a, b] for a, b in m.snippet_hits],
         "terms": dict(sorted(m.terms.items())),
         "story": story,
+        "relevance": m.relevance,
     }
 
 
@@ -110,13 +111,21 @@ def _topic(
             {
                 "id": sid,
                 "article": lead,
+                "relevance": _story_relevance(arts),
                 "score": max(a["score"] for a in arts),
                 "also_in": [
                     {"source": a["source"], "url": a["url"], "time": a["time"]} for a in arts[1:]
                 ],
             }
         )
-    story_list.sort(key=lambda s: (-len(s["also_in"]), -s["score"], s["article"]["published"]))
+    story_list.sort(
+        key=lambda s: (
+            s["relevance"] != "about",
+            -len(s["also_in"]),
+            -s["score"],
+            s["article"]["published"],
+        )
+    )
     return {
         "id": topic,
         "count": len(articles),
@@ -128,6 +137,14 @@ def _topic(
         "stories": story_list,
         "articles": articles,
     }
+
+
+def _story_relevance(articles: Sequence[dict[str, Any]]) -> str:
+    """ "about" when one of the story's articles is about the topic, or was stored before
+    relevance levels (when a flag needed more than a passing mention); else "mentions"."""
+    if any(a["relevance"] in ("about", None) for a in articles):
+        return "about"
+    return "mentions"
 
 
 def _trends(

@@ -200,6 +200,9 @@ class TopicMatch(Base):
     snippet: Mapped[str] = mapped_column(Text)
     snippet_hits: Mapped[list[list[int]]] = mapped_column(JSONType)
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "about" (the story is about the topic) or "mentions" (a passing reference); NULL for
+    # matches stored before relevance levels existed, until `wirewatch reflag` rewrites them.
+    relevance: Mapped[str | None] = mapped_column(String(16))
 
 
 class FetchFailure(Base):

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
     column,
     exists,
     false,
@@ -55,6 +56,8 @@ class ArticleFilter:
     languages: Sequence[str] = ()
     search: str | None = None
     limit: int | None = 100
+    relevance: str | None = None  # "about" or "mentions": only matches at that level
+    by_relevance: bool = False  # order: stories about a topic first, then by date
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class ArticleRow:
     snippet: str | None
     score: float | None
     published_origin: str | None
+    relevance: str | None = None  # of the best match: "about", "mentions", None if unknown
 
 
 def search_condition(dialect: str, query: str) -> ColumnElement[bool]:
@@ -121,10 +125,8 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         Article.author,
         Article.published_origin,
     ).join(Source, Source.id == Article.source_id)
-    if flt.topics:
-        stmt = stmt.where(
-            exists().where(TopicMatch.article_id == Article.id, TopicMatch.topic.in_(flt.topics))
-        )
+    if flt.topics or flt.relevance:
+        stmt = stmt.where(exists().where(*_match_conditions(flt)))
     if flt.sources:
         stmt = stmt.where(Source.name.in_(flt.sources))
     if flt.since is not None:
@@ -136,7 +138,10 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
     if flt.search is not None and flt.search.strip():
         dialect = session.get_bind().dialect.name
         stmt = stmt.where(search_condition(dialect, flt.search))
-    stmt = stmt.order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+    order: list[Any] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
+    if flt.by_relevance:
+        order.insert(0, _relevance_rank(flt))
+    stmt = stmt.order_by(*order)
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
     rows = session.execute(stmt).all()
@@ -146,7 +151,9 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
     for row in rows:
         found = matches.get(row.id, [])
         best = [m for m in found if not wanted or m[0] in wanted]
-        top = min(best, key=lambda m: (-m[1], m[0]), default=None)
+        if flt.relevance:
+            best = [m for m in best if m[3] == flt.relevance]
+        top = min(best, key=lambda m: (_RANK.get(m[3], 2), -m[1], m[0]), default=None)
         result.append(
             ArticleRow(
                 url=row.url,
@@ -159,9 +166,33 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
                 snippet=top[2] if top else None,
                 score=top[1] if top else None,
                 published_origin=row.published_origin,
+                relevance=top[3] if top else None,
             )
         )
     return result
+
+
+_RANK = {"about": 0, "mentions": 1}
+
+
+def _match_conditions(flt: ArticleFilter) -> list[ColumnElement[bool]]:
+    """A topic match of the article that passes the filter's topics and relevance."""
+    conditions = [TopicMatch.article_id == Article.id]
+    if flt.topics:
+        conditions.append(TopicMatch.topic.in_(flt.topics))
+    if flt.relevance:
+        conditions.append(TopicMatch.relevance == flt.relevance)
+    return conditions
+
+
+def _relevance_rank(flt: ArticleFilter) -> Any:
+    """0 when the article is about one of the wanted topics, 1 when it only mentions one,
+    2 when the level is unknown or there is no match."""
+    rank = case(
+        (TopicMatch.relevance == "about", 0), (TopicMatch.relevance == "mentions", 1), else_=2
+    )
+    best = select(func.min(rank)).where(*_match_conditions(flt)).scalar_subquery()
+    return func.coalesce(best, 2)
 
 
 def run_counts(session: Session, run_id: int) -> list[SourceCounts]:
@@ -212,17 +243,22 @@ def failures_between(session: Session, start: datetime, end: datetime) -> list[F
 
 
 def _matches_for(session: Session, article_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """(topic, score, snippet) of every match of the given articles, in one query per 500."""
+    """(topic, score, snippet, relevance) of every match of the given articles, in one query
+    per 500."""
     found: dict[int, list[Any]] = {}
     for start in range(0, len(article_ids), _CHUNK):
         chunk = article_ids[start : start + _CHUNK]
         rows = session.execute(
             select(
-                TopicMatch.article_id, TopicMatch.topic, TopicMatch.score, TopicMatch.snippet
+                TopicMatch.article_id,
+                TopicMatch.topic,
+                TopicMatch.score,
+                TopicMatch.snippet,
+                TopicMatch.relevance,
             ).where(TopicMatch.article_id.in_(chunk))
         )
-        for article_id, topic, score, snippet in rows:
-            found.setdefault(article_id, []).append((topic, score, snippet))
+        for article_id, topic, score, snippet, relevance in rows:
+            found.setdefault(article_id, []).append((topic, score, snippet, relevance))
     return found
 
 

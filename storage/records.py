@@ -21,6 +21,7 @@ class MatchRecord:
     hits: list[dict[str, Any]]
     snippet: str
     snippet_hits: list[tuple[int, int]] = field(default_factory=list)
+    relevance: str = "about"  # "about" (the story is about the topic) or "mentions"
 
 
 @dataclass(frozen=True, slots=True)

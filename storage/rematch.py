@@ -78,11 +78,12 @@ def _row(article_id: int, m: MatchRecord, matched_at: datetime) -> dict[str, Any
         "snippet": m.snippet,
         "snippet_hits": [list(h) for h in m.snippet_hits],
         "matched_at": matched_at,
+        "relevance": m.relevance,
     }
 
 
 def _same(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    keys = ("score", "terms", "hits", "snippet", "snippet_hits")
+    keys = ("score", "terms", "hits", "snippet", "snippet_hits", "relevance")
     return all(stored[k] == new[k] for k in keys)
 
 
@@ -102,7 +103,17 @@ def replace_matches(
     if not results:
         return counts
     c = _MATCHES.c
-    columns = (c.id, c.article_id, c.topic, c.score, c.terms, c.hits, c.snippet, c.snippet_hits)
+    columns = (
+        c.id,
+        c.article_id,
+        c.topic,
+        c.score,
+        c.terms,
+        c.hits,
+        c.snippet,
+        c.snippet_hits,
+        c.relevance,
+    )
     stmt = select(*columns).where(c.article_id.in_(list(results)))
     if topics is not None:
         stmt = stmt.where(c.topic.in_(list(topics)))

@@ -42,6 +42,7 @@ class DayMatch:
     snippet_hits: list[tuple[int, int]]
     terms: dict[str, int]
     version: int
+    relevance: str | None = None  # "about", "mentions", or None (stored before levels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def day_matches(
             TopicMatch.snippet_hits,
             TopicMatch.terms,
             Article.version,
+            TopicMatch.relevance,
         )
         .join(Article, Article.id == TopicMatch.article_id)
         .join(Source, Source.id == Article.source_id)
@@ -105,6 +107,7 @@ def day_matches(
             snippet_hits=[(int(h[0]), int(h[1])) for h in r.snippet_hits],
             terms={str(k): int(v) for k, v in r.terms.items()},
             version=int(r.version),
+            relevance=r.relevance,
         )
         for r in session.execute(stmt)
     ]

@@ -33,7 +33,7 @@ _ARTICLES = cast(Table, models.Article.__table__)
 _VERSIONS = cast(Table, models.ArticleVersion.__table__)
 _MATCHES = cast(Table, models.TopicMatch.__table__)
 _FAILURES = cast(Table, models.FetchFailure.__table__)
-_Sig = tuple[str, float, tuple[tuple[str, int], ...]]
+_Sig = tuple[str, float, tuple[tuple[str, int], ...], str | None]
 _T = TypeVar("_T")
 
 
@@ -201,11 +201,13 @@ def _replace_matches(session: Session, finals: Mapping[_State, ArticleRecord]) -
     unchanged = [s.id for s in finals if not s.is_new and not s.changed]
     c = _MATCHES.c
     stored: dict[int, set[_Sig]] = {}
-    for article_id, *sig in _select_in(session, c.article_id, unchanged, c.topic, c.score, c.terms):
+    columns = (c.topic, c.score, c.terms, c.relevance)
+    for article_id, *sig in _select_in(session, c.article_id, unchanged, *columns):
         stored.setdefault(article_id, set()).add(_sig(*sig))
     for article_id in unchanged:
         matches = _unique_topics(by_id[article_id][1].matches)
-        if stored.get(article_id, set()) != {_sig(m.topic, m.score, m.terms) for m in matches}:
+        wanted = {_sig(m.topic, m.score, m.terms, m.relevance) for m in matches}
+        if stored.get(article_id, set()) != wanted:
             replace.add(article_id)
     for chunk in _chunks(sorted(replace)):
         session.execute(delete(_MATCHES).where(_MATCHES.c.article_id.in_(chunk)))
@@ -266,8 +268,13 @@ def _load_states(session: Session, urls: Sequence[str]) -> dict[str, _State]:
     return {url: _State(id_, h, v) for url, id_, h, v in rows}
 
 
-def _sig(topic: str, score: float, terms: Mapping[str, int]) -> _Sig:
-    return (topic, float(score), tuple(sorted((str(k), int(v)) for k, v in terms.items())))
+def _sig(topic: str, score: float, terms: Mapping[str, int], relevance: str | None) -> _Sig:
+    return (
+        topic,
+        float(score),
+        tuple(sorted((str(k), int(v)) for k, v in terms.items())),
+        relevance,
+    )
 
 
 def _unique_topics(matches: Sequence[MatchRecord]) -> list[MatchRecord]:
@@ -319,6 +326,7 @@ def _match_row(article_id: int, m: MatchRecord, matched_at: datetime) -> dict[st
         "snippet": m.snippet,
         "snippet_hits": [list(h) for h in m.snippet_hits],
         "matched_at": matched_at,
+        "relevance": m.relevance,
     }
 
 

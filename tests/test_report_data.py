@@ -31,7 +31,9 @@ def msk(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - timedelta(hours=3)
 
 
-def hit(topic: str, snippet: str, words: list[str], score: float = 1.0) -> MatchRecord:
+def hit(
+    topic: str, snippet: str, words: list[str], score: float = 1.0, relevance: str = "about"
+) -> MatchRecord:
     """A match whose snippet marks every occurrence of ``words``."""
     spans = []
     for word in words:
@@ -46,6 +48,7 @@ def hit(topic: str, snippet: str, words: list[str], score: float = 1.0) -> Match
         hits=[],
         snippet=snippet,
         snippet_hits=sorted(spans),
+        relevance=relevance,
     )
 
 
@@ -105,7 +108,7 @@ def fill(session: Session) -> None:
             fetched_at=msk(27, 15, 5),
             matches=(
                 hit("peace_treaty", "Lavrov said a peace treaty with Japan", ["peace treaty"], 4),
-                hit("kuril", "The Kurils were mentioned.", ["Kurils"], 1.0),
+                hit("kuril", "The Kurils were mentioned.", ["Kurils"], 2.8, "mentions"),
             ),
         ),
         article(

@@ -72,6 +72,15 @@ def test_day_content(day_report: dict) -> None:
     assert topics["fisheries"]["count"] == 0 and topics["fisheries"]["stories"] == []
 
 
+def test_stories_about_a_topic_come_before_passing_mentions(day_report: dict) -> None:
+    kuril = next(t for t in day_report["topics"] if t["id"] == "kuril")
+    levels = [s["relevance"] for s in kuril["stories"]]
+    assert levels == ["about"] * 4 + ["mentions"]
+    # the passing mention scores higher than two of the stories about the topic
+    assert kuril["stories"][-1]["score"] > min(s["score"] for s in kuril["stories"][:4])
+    assert kuril["stories"][-1]["article"]["url"] == "https://tass.com/politics/1002"
+
+
 def test_failed_and_silent_sources_are_listed(day_report: dict) -> None:
     status = {s["source"]: s for s in day_report["sources"]}
     assert status["mainichi"]["status"] == "down"

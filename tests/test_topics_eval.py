@@ -8,6 +8,7 @@ to make a rule change pass.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import tomllib
 from collections import Counter
@@ -138,3 +139,67 @@ def test_yomiuri_sidebar_page_stays_unflagged() -> None:
     assert (
         flag_page(matcher, body, "https://www.yomiuri.co.jp/politics/20241203-OYT1T50001/") == set()
     )
+
+
+# The hand-written wire copy (wire.jsonl, same format as `wirewatch eval`) and the real-world
+# development set (WIREWATCH_REALWORLD, kept outside the repository). Only move these up.
+WIRE = EVAL / "wire.jsonl"
+WIRE_FLOORS = dict.fromkeys(FLOORS, (1.0, 1.0))
+REALWORLD_FLOORS = dict.fromkeys(FLOORS, (1.0, 1.0))
+WIRE_KINDS = {
+    "en": {"single", "unnamed", "northern", "artefact", "upper", "proximity", "seismic",
+           "namesake", "other_treaty", "both", "background"},
+    "ru": {"single", "unnamed", "northern", "upper", "proximity", "seismic", "stem",
+           "namesake", "other_treaty", "both", "background"},
+    "ja": {"single", "unnamed", "northern", "artefact", "seismic", "stem", "namesake",
+           "other_treaty", "both", "background"},
+}  # fmt: skip
+
+
+def gate(path: Path, floors: dict[tuple[str, str], tuple[float, float]]) -> list[str]:
+    """The cells below their floors, each with the mistakes of that cell and their evidence."""
+    from pipelines.evaluation import evaluate, load_labelled
+    from wirewatch.cli_eval import mistake_dict
+
+    matcher = compile_topics(load_default_spec())
+    docs = load_labelled(path, matcher.topic_ids, matcher.languages)
+    result = evaluate(matcher, docs)
+    failing = []
+    for (topic, lang), (floor_p, floor_r) in sorted(floors.items()):
+        cell = result.cells[(topic, lang)]
+        if cell.precision < floor_p or cell.recall < floor_r:
+            wrong = [
+                mistake_dict(m) for m in result.mistakes if (m.topic, m.doc.lang) == (topic, lang)
+            ]
+            failing.append(f"{topic} [{lang}] P {cell.precision:.3f} R {cell.recall:.3f}: {wrong}")
+    return failing
+
+
+def test_wire_set_covers_every_kind() -> None:
+    rows = [json.loads(line) for line in WIRE.read_text(encoding="utf-8").splitlines()]
+    for lang, kinds in WIRE_KINDS.items():
+        assert kinds <= {r["kind"] for r in rows if r["lang"] == lang}, lang
+        for topic in DEFAULT_IDS:
+            labelled = [r for r in rows if r["lang"] == lang]
+            assert sum(topic in r["topics"] for r in labelled) >= 4, (lang, topic)
+            assert sum(topic not in r["topics"] for r in labelled) >= 10, (lang, topic)
+
+
+def test_quality_gate_on_the_wire_set() -> None:
+    assert gate(WIRE, WIRE_FLOORS) == []
+
+
+def test_quality_gate_on_the_real_world_set() -> None:
+    root = os.environ.get("WIREWATCH_REALWORLD")
+    if not root:
+        pytest.skip("WIREWATCH_REALWORLD is not set")
+    assert gate(Path(root) / "texts.jsonl", REALWORLD_FLOORS) == []
+
+
+def test_gate_lists_the_mistakes_when_a_rule_change_breaks_it(tmp_path: Path) -> None:
+    broken = tmp_path / "wire.jsonl"
+    row = {"id": "x", "lang": "en", "title": "Kuril tea", "text": "", "topics": ["kuril"]}
+    broken.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (failing,) = gate(broken, {("kuril", "en"): (1.0, 1.0)})
+    assert failing.startswith("kuril [en] P 1.000 R 0.000: [{'id': 'x'")
+    assert "'error': 'false negative'" in failing and "no term counted" in failing

@@ -85,13 +85,24 @@ def test_near_within_words() -> None:
     assert not flagged(NEAR, "", far)
     assert not flagged(NEAR, "", "Japan hopes for a peace treaty.")  # no Russia word near
     (ex,) = compile_topics({"t": NEAR}).explain("", far)
-    assert ex.hits[0].note == "no 'jp' word within 5 words"
+    assert ex.hits[0].note == "no 'jp' word within 5 words, in its sentence or the one before"
     assert ex.reasons == ["no term counted"]
+
+
+def test_near_reaches_the_sentence_and_the_one_before() -> None:
+    long_one = "Japan and Russia, after many long and winding talks, may yet sign a peace treaty."
+    assert flagged(NEAR, "", long_one)
+    before = "Japan and Russia met again on Monday. They discussed a peace treaty at length."
+    assert flagged(NEAR, "", before)
+    after = "They discussed a peace treaty at length over dinner. Then Japan and Russia met."
+    assert not flagged(NEAR, "", after)
+    two_back = "Japan and Russia met. It rained all day long there. They discussed a peace treaty."
+    assert not flagged(NEAR, "", two_back)
 
 
 def test_near_within_characters_for_cjk() -> None:
     assert flagged(NEAR, "", "日露平和条約の交渉")
-    assert not flagged(NEAR, "", "日露の関係について長い説明が続いた後の平和条約")
+    assert not flagged(NEAR, "", "日露の関係について。長い説明が続いた。その後にようやく平和条約")
 
 
 def test_not_near_vetoes_a_hit() -> None:
@@ -101,6 +112,11 @@ def test_not_near_vetoes_a_hit() -> None:
     }
     assert flagged(table, "", "The peace treaty was signed.")
     assert not flagged(table, "", "Armenia signed the peace treaty.")
+    far = "Armenia, after a long and winding series of talks, at last signed the peace treaty."
+    assert not flagged(table, "", far)  # in the same sentence
+    before = "Armenia was named. It was a long, long day, and at its very end the treaty "
+    before += "was signed: a peace treaty."
+    assert flagged(table, "", before)  # not_near looks no further back than its sentence
 
 
 def test_all_any_none_groups() -> None:

@@ -30,7 +30,16 @@ from wirewatch.output import FORMATS, render
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
-QUERY_COLUMNS = ("published", "source", "language", "topics", "title", "url", "snippet")
+QUERY_COLUMNS = (
+    "published",
+    "source",
+    "language",
+    "topics",
+    "relevance",
+    "title",
+    "url",
+    "snippet",
+)
 JSON_COLUMNS = (
     "url",
     "title",
@@ -41,6 +50,7 @@ JSON_COLUMNS = (
     "snippet",
     "author",
     "score",
+    "relevance",
 )
 
 
@@ -108,6 +118,18 @@ def crawl(sources: tuple[str, ...]) -> None:
 @click.option("--until", help="Published before; a date includes that whole day.")
 @click.option("--lang", "languages", multiple=True, help="Only this language (en, ru, ja...).")
 @click.option("--search", help="Full-text search over title and text.")
+@click.option(
+    "--relevance",
+    type=click.Choice(["about", "mentions"]),
+    help="Only matches at this level: stories about the topic, or passing mentions.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["date", "relevance"]),
+    default="date",
+    show_default=True,
+    help="relevance: stories about a topic first, then mentions; newest first within each.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def query(
@@ -117,6 +139,8 @@ def query(
     until: str | None,
     languages: tuple[str, ...],
     search: str | None,
+    relevance: str | None,
+    sort: str,
     limit: int,
     fmt: str,
 ) -> None:
@@ -135,6 +159,8 @@ def query(
             limit=limit,
             since=parse_when(since, tz) if since else None,
             until=parse_when(until, tz, end_of_day=True) if until else None,
+            relevance=relevance,
+            by_relevance=sort == "relevance",
         )
         with open_session(config) as session:
             rows = [_article_dict(r) for r in find_articles(session, flt)]
@@ -153,6 +179,7 @@ def _article_dict(row: Any) -> dict[str, Any]:
         "snippet": row.snippet,
         "author": row.author,
         "score": row.score,
+        "relevance": row.relevance,
     }
 
 
@@ -266,3 +293,7 @@ from wirewatch.cli_topics import flag, reflag  # noqa: E402
 
 cli.add_command(flag)
 cli.add_command(reflag)
+
+from wirewatch.cli_eval import eval_cmd  # noqa: E402
+
+cli.add_command(eval_cmd)

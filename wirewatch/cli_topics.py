@@ -80,6 +80,8 @@ def render_explanations(exs: list[Explanation], title: str, text: str) -> str:
             f"{ex.topic} ({ex.name}): {verdict}; score {ex.score:g}, threshold {ex.threshold:g}"
         )
         lines += [f"  why: {reason}" for reason in ex.reasons]
+        if ex.passed:
+            lines.append(f"  relevance: {ex.relevance} ({ex.relevance_why})")
         lines += [_hit_line(ex, title, text, i) for i in range(len(ex.hits))]
         if ex.groups:
             lines.append("  groups: " + ", ".join(f"{k}={v}" for k, v in ex.groups.items()))
