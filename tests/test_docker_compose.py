@@ -43,7 +43,7 @@ def docker(*args: str, timeout: float = 900, check: bool = True) -> str:
     )
     if check and done.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+    return done.stdout + done.stderr if args[0] == "logs" else done.stdout
 
 
 def engine_or_skip() -> None:
