@@ -53,7 +53,7 @@ class Dispatcher:
         self.names = [s.name for s in enabled]
         self.intervals = {s.name: s.interval for s in enabled}
         shortest = min((s.interval_bounds[0] for s in enabled), default=60.0)
-        self.late_after = max(30.0, shortest / 2)
+        self.late_after = max(5.0, min(30.0, shortest / 2))
         longest = max((config.service.timeout_for(s.interval) for s in enabled), default=600.0)
         self.stale_after = longest + 2 * config.cluster.lease
         self.view = BacklogView()

@@ -246,3 +246,34 @@ def test_a_worker_refuses_a_schema_newer_than_it_knows(
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "newer than this wirewatch knows" in done.stderr
+
+
+def test_a_worker_started_without_its_queue_waits_for_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    port = free_port()
+    source = {"name": "a", "feeds": ["http://127.0.0.1:9/feed.xml"]}
+    queue = {"queue_url": "redis://127.0.0.1:9/0"}
+    config = write_config(tmp_path / "wirewatch.toml", db, [source], cluster=queue)
+    subprocess.run(
+        [sys.executable, "-m", "wirewatch", "--config", str(config), "db", "upgrade"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    one = worker(config, tmp_path / "w.log", port)
+    try:
+        paused = one.wait_for(
+            lambda: (h := http_get(f"http://127.0.0.1:{port}/healthz"))[0] == 503 and h,
+            30,
+            "no /healthz 503 while the queue is unreachable",
+        )
+        time.sleep(3)
+        assert one.proc.poll() is None  # still there, retrying
+        code, _ = one.stop()
+    finally:
+        one.kill()
+    assert code == 0, one.log
+    assert json.loads(paused[1])["state"] == "paused"
+    assert one.log.count("work queue unreachable, polling paused") == 1, one.log
+    assert "Traceback" not in one.log

@@ -92,14 +92,6 @@ def wire_routes() -> dict[str, Route]:
     return routes
 
 
-def get(url: str) -> tuple[int, str]:
-    """Status and body of a GET; (0, reason) while nothing listens yet."""
-    try:
-        return http_get(url)
-    except OSError as err:
-        return 0, str(err)
-
-
 def host_network_copy(tmp: Path) -> Path:
     """compose.cluster.yaml without its published port (a host-network container has none)."""
     text = (ROOT / "compose.cluster.yaml").read_text(encoding="utf-8")
@@ -173,7 +165,7 @@ def test_the_cluster_polls_turns_healthy_and_stops_losing_nothing(
     deadline = time.monotonic() + 240
     health: tuple[int, str] = (0, "")
     while time.monotonic() < deadline:
-        health = get(f"http://127.0.0.1:{ports['service']}/healthz")
+        health = http_get(f"http://127.0.0.1:{ports['service']}/healthz")
         polled = {r[0] for r in query(db, "select distinct source from source_states "
                                           "where last_polled is not null")}  # fmt: skip
         if health[0] == 200 and len(polled) == SOURCES:

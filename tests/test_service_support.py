@@ -178,12 +178,14 @@ def finished(db_url: str, source: str | None = None) -> list[tuple[Any, ...]]:
 
 
 def http_get(url: str) -> tuple[int, str]:
-    """Status and body of a GET (errors included)."""
+    """Status and body of a GET (errors included); (0, reason) while nothing listens."""
     try:
         with urllib.request.urlopen(url, timeout=10) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+    except OSError as err:
+        return 0, str(err)
 
 
 class TcpProxy:
