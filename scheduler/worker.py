@@ -229,12 +229,12 @@ class CrawlWorker:
     def _claim(self, name: str, now: datetime) -> int | None:
         """Take the lease and open the poll's crawl run (one transaction); None if not ours."""
         with self.sessions.begin() as session:
-            got = dispatch.claim(session, name, self.name, now, self.lease)
+            interval = self.sources[name].interval
+            got = dispatch.claim(session, name, self.name, now, self.lease, interval=interval)
             if got is None:
                 return None
             if got.lost_run is not None:
                 _close_lost_run(session, got.lost_run, got.lost_owner)
-            writes.ensure_sources(session, {name: self.sources[name].language})
             run_id = writes.start_run(session, [name])
             dispatch.set_lease_run(session, name, self.name, run_id)
         return run_id

@@ -112,15 +112,27 @@ class Claim:
 
 
 def claim(
-    session: Session, source: str, owner: str, now: datetime, ttl: float, *, slack: float = 5.0
+    session: Session,
+    source: str,
+    owner: str,
+    now: datetime,
+    ttl: float,
+    *,
+    interval: float = 900.0,
+    slack: float = 5.0,
 ) -> Claim | None:
     """Take ``source``'s lease for ``ttl`` seconds; None if another worker holds it, or the
-    source is not due (an order delivered again after another worker polled it)."""
+    source is not due (an order delivered again after another worker polled it).
+
+    A source with no schedule yet (an order from before a restart onto a new database) gets
+    one, due now, polled every ``interval`` seconds.
+    """
     s = _STATES.c
-    ensure_states(session, {source: ttl}, now)  # an order for a source never scheduled
     prior = session.execute(
         select(s.lease_owner, s.lease_run).where(s.source == source)
     ).one_or_none()
+    if prior is None:
+        ensure_states(session, {source: interval}, now)
     stmt = (
         update(_STATES)
         .where(
