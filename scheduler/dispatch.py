@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 MAX_PER_TICK = 2000
 """Most orders handed out in one tick (the rest go in the next, a second later)."""
 
+PRUNE_EVERY = 3600.0
+"""Seconds between two deletions of old polls that found nothing."""
+
 OVERLOAD_LOG_EVERY = 60.0
 """Seconds between two log lines about the same backlog."""
 
@@ -56,6 +59,8 @@ class Dispatcher:
         self.late_after = max(5.0, min(30.0, shortest / 2))
         longest = max((config.service.timeout_for(s.interval) for s in enabled), default=600.0)
         self.stale_after = longest + 2 * config.cluster.lease
+        self.keep_empty = config.cluster.keep_empty_polls
+        self.next_prune = 0.0
         self.view = BacklogView()
         self.last_warning = 0.0
         self.overloaded = False
@@ -88,7 +93,24 @@ class Dispatcher:
             with self.sessions.begin() as session:
                 dispatch.mark_dispatched(session, [name for name, _ in due], now)
         self._measure(now, len(due))
+        if time.monotonic() >= self.next_prune:
+            self.prune(now)
         return len(due)
+
+    def prune(self, now: datetime) -> int:
+        """Delete polls that found nothing, older than ``keep_empty_polls`` (hourly)."""
+        self.next_prune = time.monotonic() + PRUNE_EVERY
+        before = now - timedelta(seconds=self.keep_empty)
+        total = 0
+        while True:  # short transactions: a few thousand rows each
+            with self.sessions.begin() as session:
+                n = dispatch.prune_empty_runs(session, before)
+            total += n
+            if n == 0:
+                break
+        if total:
+            logger.info("deleted %d runs older than %s that found nothing", total, before)
+        return total
 
     def _measure(self, now: datetime, handed: int) -> None:
         with self.sessions() as session:

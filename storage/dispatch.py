@@ -15,9 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from storage.models import CrawlRun, CrawlRunSource
 from storage.models_sources import SourceState
 from storage.sources import IntervalPolicy, failure_delay
 from storage.writes import _insert_stmt as insert_stmt
@@ -225,3 +237,29 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def prune_empty_runs(session: Session, before: datetime, limit: int = 5000) -> int:
+    """Delete up to ``limit`` runs that ended ``ok`` before ``before`` having found nothing.
+
+    A poll that finds its feed unchanged still leaves a run row; at a thousand sources a
+    minute that is over a million rows a day that say only "polled". The source's own
+    state keeps its last poll; runs that fetched, stored or failed anything are kept.
+    """
+    rs, run = CrawlRunSource, CrawlRun
+    busy = (rs.fetched > 0) | (rs.new > 0) | (rs.updated > 0) | (rs.failed > 0) | (rs.flagged > 0)
+    ids = (
+        select(run.id)
+        .where(
+            run.status == "ok",
+            run.finished_at < before,
+            ~exists().where(rs.run_id == run.id, busy),
+        )
+        .limit(limit)
+    )
+    found = [row for (row,) in session.execute(ids)]
+    if not found:
+        return 0
+    session.execute(delete(CrawlRunSource).where(CrawlRunSource.run_id.in_(found)))
+    session.execute(delete(CrawlRun).where(CrawlRun.id.in_(found)))
+    return len(found)

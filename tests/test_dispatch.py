@@ -109,3 +109,33 @@ def test_a_source_polled_on_time_keeps_its_rhythm_and_a_late_one_restarts_it() -
     assert next_poll_after(polled, 60, None) == polled + timedelta(seconds=60)
     early = T0 - timedelta(seconds=5)  # polled before it was due (first poll, manual)
     assert next_poll_after(early, 60, due) == early + timedelta(seconds=60)
+
+
+def test_polls_that_found_nothing_are_pruned_and_the_rest_kept(engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from storage.models import CrawlRun
+    from storage.records import SourceCounts
+
+    sessions = make_sessionmaker(engine)
+    kinds = {"empty": SourceCounts("a", unchanged=3), "new": SourceCounts("a", fetched=1, new=1),
+             "failed": SourceCounts("a", failed=1)}  # fmt: skip
+    ids = {}
+    with sessions.begin() as s:
+        for kind, counts in kinds.items():
+            ids[kind] = writes.start_run(s, ["a"])
+            writes.finish_run(s, ids[kind], status="ok", counts=[counts], error=None)
+        ids["running"] = writes.start_run(s, ["a"])
+        ids["recent"] = writes.start_run(s, ["a"])
+        writes.finish_run(s, ids["recent"], status="ok", counts=[SourceCounts("a")], error=None)
+        s.execute(
+            CrawlRun.__table__.update()
+            .where(CrawlRun.id != ids["recent"], CrawlRun.id != ids["running"])
+            .values(finished_at=T0 - timedelta(days=3))
+        )
+    with sessions.begin() as s:
+        assert dispatch.prune_empty_runs(s, T0 - timedelta(days=2), limit=1) == 1
+        assert dispatch.prune_empty_runs(s, T0 - timedelta(days=2)) == 0
+    with sessions() as s:
+        left = set(s.scalars(select(CrawlRun.id)))
+    assert left == {ids["new"], ids["failed"], ids["running"], ids["recent"]}

@@ -10,6 +10,7 @@ Parsed by `wirewatch.config.build_config`; every key is optional::
     extract_workers = 1       # extraction processes per crawl worker (new articles only)
     lease = "30s"             # a silent worker's sources are taken over after this long
     dispatch_every = "1s"     # how often the leader hands due sources to the queue
+    keep_empty_polls = "2d"   # runs of polls that found nothing are deleted after this
     health_port = 0           # `wirewatch worker`: /healthz and /metrics port (0: none)
 """
 
@@ -35,6 +36,7 @@ class ClusterConfig:
     extract_workers: int = 1
     lease: float = 30.0
     dispatch_every: float = 1.0
+    keep_empty_polls: float = 2 * 86400.0
     health_port: int = 0
 
     @property
@@ -56,7 +58,7 @@ _INT_RANGES = {
     "extract_workers": (0, 64),
     "health_port": (0, 65535),
 }
-_DURATIONS = {"lease", "dispatch_every"}
+_DURATIONS = {"lease", "dispatch_every", "keep_empty_polls"}
 QUEUE_SCHEMES = ("redis", "rediss", "unix")
 
 
