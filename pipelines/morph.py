@@ -129,3 +129,30 @@ def phrase_forms(words: tuple[str, ...]) -> tuple[str, ...]:
             if all(parts):
                 out.append(" ".join(p.casefold() for p in parts if p))
     return tuple(dict.fromkeys(out))
+
+
+_CYRILLIC_WORD = frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюя-")
+
+
+@lru_cache(maxsize=4096)
+def search_forms(word: str) -> tuple[str, ...]:
+    """Every form of a searched Russian word (lower-case, ё as е), the word itself first.
+
+    A search for "Кунашир" should find "на Кунашире": the word is read by pymorphy3 (a
+    dictionary word, or a guess from its ending) and each reading's paradigm is added, so
+    "Курилы" finds "Курил" and "Курилах". Anything that is not a Russian word is returned
+    as it is.
+    """
+    low = word.casefold().replace("ё", "е")
+    if not low or not set(low) <= _CYRILLIC_WORD or not low.strip("-"):
+        return (low,)
+    try:
+        parses = _analyzer().parse(low)
+    except MorphError:  # pragma: no cover - pymorphy3 missing: search the word as written
+        return (low,)
+    best = max((p.score for p in parses), default=0.0)
+    forms = {low}
+    for parse in parses:
+        if parse.score >= best / 2:
+            forms.update(f.word.replace("ё", "е") for f in parse.lexeme)
+    return (low, *sorted(forms - {low}))

@@ -50,6 +50,11 @@ SEARCH_VECTOR_COLUMN = "search_vector"
 SEARCH_VECTOR_INDEX = "ix_articles_search_vector"
 """PostgreSQL GIN index on the search vector (migration-only)."""
 
+MIGRATION_ONLY_INDEXES = frozenset(
+    {SEARCH_VECTOR_INDEX, "ix_articles_search_cjk", "ix_articles_listing"}
+)
+"""PostgreSQL-only indexes made by migrations (0001, 0008) and hidden from autogenerate."""
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""

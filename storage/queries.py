@@ -6,7 +6,6 @@ column, both created by the migrations; see `search_condition` for the query lan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,21 +13,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
-    column,
     exists,
-    false,
     func,
-    literal_column,
-    or_,
     select,
-    table,
 )
 from sqlalchemy.orm import Session
 
+from storage import search
 from storage.models import (
-    FTS_TABLE,
-    SEARCH_VECTOR_COLUMN,
     Article,
     CrawlRun,
     CrawlRunSource,
@@ -37,10 +29,8 @@ from storage.models import (
     TopicMatch,
 )
 from storage.records import FailureRecord, SourceCounts
+from storage.search import Expand
 
-_CJK = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]"
-)
 _CHUNK = 500
 
 
@@ -55,6 +45,7 @@ class ArticleFilter:
     languages: Sequence[str] = ()
     search: str | None = None
     limit: int | None = 100
+    expand: Expand | None = None
 
 
 @dataclass(frozen=True)
@@ -73,40 +64,13 @@ class ArticleRow:
     published_origin: str | None
 
 
-def search_condition(dialect: str, query: str) -> ColumnElement[bool]:
+def search_condition(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[bool]:
     """SQL condition for a free-text search over article titles and texts.
 
-    The query is split on whitespace and every word must occur (AND); punctuation-only
-    words are ignored, and a query with no word at all matches nothing. Words are
-    matched as tokens by SQLite FTS5 (``unicode61 remove_diacritics 2``: case- and
-    accent-insensitive) or PostgreSQL ``plainto_tsquery('simple', ...)``; the query is
-    always a bound parameter and never FTS or tsquery syntax.
-
-    Queries containing CJK characters fall back to a case-insensitive substring match
-    (``LIKE`` with ``%`` and ``_`` escaped) of each word on title or text, because
-    Japanese and Chinese have no spaces and neither tokenizer splits them into words.
-    That fallback scans the articles table.
+    Every word must occur; see `storage.search` for how each language is matched.
+    ``expand`` gives the forms of a word to look for (Russian inflections).
     """
-    words = [w for w in query.split() if any(ch.isalnum() for ch in w)]
-    if not words:
-        return false()
-    if _CJK.search(query):
-        return and_(
-            *(
-                or_(
-                    Article.title.icontains(w, autoescape=True),
-                    Article.text.icontains(w, autoescape=True),
-                )
-                for w in words
-            )
-        )
-    if dialect == "sqlite":
-        phrases = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        fts = table(FTS_TABLE, column("rowid"))
-        hits = select(fts.c.rowid).where(literal_column(FTS_TABLE).bool_op("MATCH")(phrases))
-        return Article.id.in_(hits)
-    vector: ColumnElement[Any] = literal_column(f"{Article.__tablename__}.{SEARCH_VECTOR_COLUMN}")
-    return vector.bool_op("@@")(func.plainto_tsquery("simple", " ".join(words)))
+    return search.search_condition(dialect, query, expand)
 
 
 def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
@@ -135,7 +99,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         stmt = stmt.where(Article.language.in_(flt.languages))
     if flt.search is not None and flt.search.strip():
         dialect = session.get_bind().dialect.name
-        stmt = stmt.where(search_condition(dialect, flt.search))
+        stmt = stmt.where(search_condition(dialect, flt.search, flt.expand))
     stmt = stmt.order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)

@@ -243,3 +243,7 @@ from wirewatch.cli_topics import flag, reflag  # noqa: E402
 
 cli.add_command(flag)
 cli.add_command(reflag)
+
+from wirewatch.cli_web import serve  # noqa: E402
+
+cli.add_command(serve)

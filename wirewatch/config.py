@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from reports.delivery.settings import DeliverySettings
 from wirewatch.config_report import REPORT_SUBTABLES, parse_report_delivery
 from wirewatch.config_service import ServiceConfig, parse_service
+from wirewatch.config_web import WebConfig, parse_web
 from wirewatch.durations import parse_duration
 from wirewatch.errors import ConfigError
 
@@ -107,6 +108,7 @@ class Config:
     topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     report_delivery: DeliverySettings = field(default_factory=DeliverySettings)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     def source(self, name: str) -> SourceConfig:
         """Return the source called ``name`` or raise ConfigError."""
@@ -186,6 +188,7 @@ def build_config(
         topics=topics,
         report_delivery=parse_report_delivery(_table(user, "report", where), where, env),
         service=parse_service(_table(user, "service", where), where, env),
+        web=parse_web(_table(user, "web", where), where, env),
     )
 
 
@@ -196,6 +199,7 @@ _TOP_KEYS = {
     "crawl",
     "report",
     "service",
+    "web",
     "data_dir",
     "log_level",
     "builtin_sources",
