@@ -35,9 +35,9 @@ def readonly_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_readonly)
         return engine
-    options = " ".join(
-        filter(None, [parsed.query.get("options"), "-c default_transaction_read_only=on"])
-    )
+    given = parsed.query.get("options")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = " ".join(filter(None, [given, "-c default_transaction_read_only=on"]))
     return create_engine(
         parsed.update_query_dict({"options": str(options)}),
         pool_pre_ping=True,

@@ -77,7 +77,7 @@ def paragraphs(segments: Sequence[Segment]) -> list[list[Segment]]:
 
 def field_hits(matches: Sequence[dict[str, Any]], field: str) -> list[tuple[int, int, str | None]]:
     """Every counted hit of every match in one field ("title" or "text"), as spans."""
-    found = []
+    found: list[tuple[int, int, str | None]] = []
     for match in matches:
         for hit in match.get("hits") or []:
             if hit.get("field") == field:
