@@ -110,7 +110,7 @@ def test_home_topic_article_and_the_story_elsewhere(browser) -> None:
     )
     assert feed_link.get_attribute("href").endswith("/topics/kuril.atom")
     driver.find_element(By.LINK_TEXT, "Russia deploys missile systems on the Kuril Islands").click()
-    assert driver.current_url.endswith(f"/articles/{data.wire_tass}")
+    WebDriverWait(driver, 30).until(expected_conditions.url_contains(f"/articles/{data.wire_tass}"))
     marks = [m.text for m in driver.find_elements(By.CSS_SELECTOR, ".text mark")]
     assert "southern Kuril Islands" in marks and "Kurils" in marks and "Kunashir" in marks
     assert driver.find_element(By.CSS_SELECTOR, "table.evidence").is_displayed()
