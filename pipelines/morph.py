@@ -138,10 +138,11 @@ _CYRILLIC_WORD = frozenset("абвгдежзийклмнопрстуфхцчшщ
 def search_forms(word: str) -> tuple[str, ...]:
     """Every form of a searched Russian word (lower-case, ё as е), the word itself first.
 
-    A search for "Кунашир" should find "на Кунашире": the word is read by pymorphy3 (a
-    dictionary word, or a guess from its ending) and each reading's paradigm is added, so
-    "Курилы" finds "Курил" and "Курилах". Anything that is not a Russian word is returned
-    as it is.
+    A search for "Кунашир" should find "на Кунашире": each dictionary reading of the word
+    (or, for an unknown word, the best guess from its ending) adds its paradigm, except
+    the forms that are also forms of another word, as in topic rules: "Курилы" finds
+    "Курилах" but not "курил" (he smoked), unless "курил" is what was searched. Anything
+    that is not a Russian word is returned as it is.
     """
     low = word.casefold().replace("ё", "е")
     if not low or not set(low) <= _CYRILLIC_WORD or not low.strip("-"):
@@ -150,9 +151,20 @@ def search_forms(word: str) -> tuple[str, ...]:
         parses = _analyzer().parse(low)
     except MorphError:  # pragma: no cover - pymorphy3 missing: search the word as written
         return (low,)
-    best = max((p.score for p in parses), default=0.0)
-    forms = {low}
-    for parse in parses:
-        if parse.score >= best / 2:
-            forms.update(f.word.replace("ё", "е") for f in parse.lexeme)
+    readings = [p for p in parses if p.is_known] or parses[:1]
+    forms: set[str] = set()
+    for parse in readings:
+        for form in {f.word.replace("ё", "е") for f in parse.lexeme}:
+            if form not in forms and not _other_lemmas(form, parse.normal_form):
+                forms.add(form)
     return (low, *sorted(forms - {low}))
+
+
+@lru_cache(maxsize=65536)
+def _other_lemmas(form: str, lemma: str) -> bool:
+    """True when ``form`` is also a form of a dictionary word other than ``lemma``."""
+    return any(
+        p.normal_form != lemma
+        for p in _analyzer().parse(form)
+        if p.is_known and "Arch" not in p.tag
+    )

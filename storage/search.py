@@ -88,7 +88,7 @@ def search_condition(dialect: str, query: str, expand: Expand | None = None) -> 
 
 def _forms(word: str, expand: Expand | None) -> list[str]:
     forms = list(dict.fromkeys([word.casefold(), *(expand(word) if expand else ())]))
-    return forms[:64]
+    return forms[:256]
 
 
 def _fts5_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:

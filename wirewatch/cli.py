@@ -121,6 +121,7 @@ def query(
     fmt: str,
 ) -> None:
     """Search the collected articles. Dates are in the report time zone unless they carry one."""
+    from pipelines.morph import search_forms
     from storage.queries import ArticleFilter, find_articles
 
     with errors_as_messages():
@@ -133,6 +134,7 @@ def query(
             languages=languages,
             search=search,
             limit=limit,
+            expand=search_forms,
             since=parse_when(since, tz) if since else None,
             until=parse_when(until, tz, end_of_day=True) if until else None,
         )
