@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, cast, exists, func, literal_column, or_, select
+from sqlalchemy import Date, cast, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from storage.identity import version_changes
@@ -63,8 +63,7 @@ class ListedArticle:
 
 def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], Cursor | None]:
     """One page of the list and the cursor of the next page (None on the last page)."""
-    stmt = _list_statement(session, q).limit(q.limit + 1)
-    rows = session.execute(stmt).all()
+    rows = _page_rows(session, q)
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     matches = _matches(session, [r.id for r in rows])
@@ -117,22 +116,33 @@ def _list_statement(session: Session, q: ListQuery) -> Any:
     if q.search is not None and q.search.strip():
         dialect = session.get_bind().dialect.name
         stmt = stmt.where(search_condition(dialect, q.search, q.expand))
-    if q.after is not None:
-        stmt = stmt.where(_after(q.after))
     published = Article.published_at.desc()
     if session.get_bind().dialect.name == "postgresql":
         published = published.nulls_last()  # SQLite puts NULL last in DESC order already
     return stmt.order_by(published, Article.id.desc())
 
 
-def _after(cursor: Cursor) -> Any:
-    if cursor.published is None:
-        return and_(Article.published_at.is_(None), Article.id < cursor.article_id)
-    return or_(
-        Article.published_at < cursor.published,
-        and_(Article.published_at == cursor.published, Article.id < cursor.article_id),
-        Article.published_at.is_(None),
-    )
+def _page_rows(session: Session, q: ListQuery) -> list[Any]:
+    """The page's rows (one more than the limit, if there is one): the dated rows after the
+    cursor newest first, then the undated ones by id. Each part is one index range scan in
+    list order, however deep the page (an OR of both would make the database sort)."""
+    base = _list_statement(session, q)
+    after = q.after
+    rows: list[Any] = []
+    if after is None or after.published is not None:
+        dated = base.where(Article.published_at.is_not(None))
+        if after is not None and after.published is not None:
+            dated = dated.where(
+                Article.published_at <= after.published,
+                or_(Article.published_at < after.published, Article.id < after.article_id),
+            )
+        rows = list(session.execute(dated.limit(q.limit + 1)).all())
+    if len(rows) <= q.limit:
+        undated = base.where(Article.published_at.is_(None))
+        if after is not None and after.published is None:
+            undated = undated.where(Article.id < after.article_id)
+        rows += session.execute(undated.limit(q.limit + 1 - len(rows))).all()
+    return rows
 
 
 def _matches(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:

@@ -1,0 +1,36 @@
+"""Keyset pages over dated and undated articles, ties on the same time, on both databases."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from storage.browse import ListQuery, list_articles
+from storage.writes import ensure_sources, start_run, store_articles
+from tests.conftest import article, match, utc
+
+
+def test_pages_cover_every_article_once_in_order(session: Session) -> None:
+    ensure_sources(session, {"wire-a": "en"})
+    run = start_run(session, ["wire-a"])
+    when = [utc(2026, 11, 27, 10), utc(2026, 11, 27, 10), utc(2026, 11, 26), None, None]
+    records = [
+        article(f"https://a/{n}", published=when[n % 5], matches=(match("kuril"),) if n % 2 else ())
+        for n in range(23)
+    ]
+    store_articles(session, run, records)
+    session.commit()
+    for topic, expected in ((None, 23), ("kuril", 11)):
+        seen = []
+        query = ListQuery(topic=topic, limit=4)
+        while True:
+            rows, cursor = list_articles(session, query)
+            seen += rows
+            if cursor is None:
+                break
+            query = ListQuery(topic=topic, limit=4, after=cursor)
+        assert len({r.id for r in seen}) == len(seen) == expected
+        keys = [(r.published is not None, r.published, r.id) for r in seen]
+        dated = [k for k in keys if k[0]]
+        assert dated == sorted(dated, key=lambda k: (k[1], k[2]), reverse=True)
+        assert keys[len(dated) :] == sorted(keys[len(dated) :], key=lambda k: k[2], reverse=True)
+        assert all(k[0] for k in keys[: len(dated)])
