@@ -74,7 +74,8 @@ def search_condition(dialect: str, query: str, expand: Expand | None = None) -> 
 
 
 def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
-    """Articles matching the filter, newest published first (undated last), then newest id."""
+    """Articles matching the filter: the best full-text matches first when searching, then
+    newest published first (undated last), then newest id."""
     stmt = select(
         Article.id,
         Article.url,
@@ -97,10 +98,14 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         stmt = stmt.where(Article.published_at < _aware(flt.until, "until"))
     if flt.languages:
         stmt = stmt.where(Article.language.in_(flt.languages))
+    order: list[Any] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
     if flt.search is not None and flt.search.strip():
         dialect = session.get_bind().dialect.name
         stmt = stmt.where(search_condition(dialect, flt.search, flt.expand))
-    stmt = stmt.order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
+        rank = search.relevance(dialect, flt.search, flt.expand)
+        if rank is not None:
+            order.insert(0, rank)
+    stmt = stmt.order_by(*order)
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
     rows = session.execute(stmt).all()

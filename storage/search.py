@@ -47,6 +47,9 @@ CJK_LANGUAGES = ("ja", "zh", "ko")
 MAX_QUERY_CHARS = 500
 """Longest search accepted; longer ones are refused by the callers."""
 
+TITLE_WEIGHT = 3.0
+"""How much more a word in the title counts than one in the text, in SQLite's bm25."""
+
 TEXT_SEARCH_CONFIG = "english"
 """PostgreSQL text search configuration of ``articles.search_vector``."""
 
@@ -91,19 +94,41 @@ def _forms(word: str, expand: Expand | None) -> list[str]:
     return forms[:256]
 
 
-def _fts5_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
+def relevance(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[Any] | None:
+    """How well each article matches the query's spaced words, lower is better (for ORDER
+    BY, with the date as tie-break): FTS5's bm25, PostgreSQL's negated ``ts_rank``. None
+    when the query has no such word (a CJK-only search is ordered by date)."""
+    spaced = [w for w in search_words(query) if not has_cjk(w)]
+    if not spaced:
+        return None
+    alternatives = [_forms(w, expand) for w in spaced]
+    if dialect == "sqlite":
+        fts = table(FTS_TABLE, column("rowid"))
+        match = literal_column(FTS_TABLE).bool_op("MATCH")(_fts5_query(alternatives))
+        return (
+            select(func.bm25(literal_column(FTS_TABLE), TITLE_WEIGHT, 1.0))
+            .select_from(fts)
+            .where(match, fts.c.rowid == Article.id)
+            .scalar_subquery()
+        )
+    return -func.ts_rank(_vector(), _tsquery(alternatives))
+
+
+def _fts5_query(alternatives: list[list[str]]) -> str:
     groups = []
     for forms in alternatives:
         quoted = ['"' + f.replace('"', '""') + '"' for f in forms]
         groups.append("(" + " OR ".join(quoted) + ")")
+    return " AND ".join(groups)
+
+
+def _fts5_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
     fts = table(FTS_TABLE, column("rowid"))
-    hits = select(fts.c.rowid).where(
-        literal_column(FTS_TABLE).bool_op("MATCH")(" AND ".join(groups))
-    )
-    return Article.id.in_(hits)
+    match = literal_column(FTS_TABLE).bool_op("MATCH")(_fts5_query(alternatives))
+    return Article.id.in_(select(fts.c.rowid).where(match))
 
 
-def _tsquery_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
+def _tsquery(alternatives: list[list[str]]) -> Any:
     word_queries = []
     for forms in alternatives:
         query: Any = None
@@ -114,8 +139,15 @@ def _tsquery_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
     combined = word_queries[0]
     for query in word_queries[1:]:
         combined = combined.op("&&")(query)
-    vector: ColumnElement[Any] = literal_column(f"{Article.__tablename__}.{SEARCH_VECTOR_COLUMN}")
-    return vector.bool_op("@@")(combined)
+    return combined
+
+
+def _vector() -> ColumnElement[Any]:
+    return literal_column(f"{Article.__tablename__}.{SEARCH_VECTOR_COLUMN}")
+
+
+def _tsquery_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
+    return _vector().bool_op("@@")(_tsquery(alternatives))
 
 
 def _cjk_condition(dialect: str, word: str) -> ColumnElement[bool]:

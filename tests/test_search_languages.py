@@ -142,3 +142,31 @@ def test_datasette_detects_the_full_text_table(tmp_path) -> None:
     finally:
         engine.dispose()
     assert found[0] == "articles_fts"
+
+
+def test_more_relevant_articles_come_first(engine: Engine) -> None:
+    with make_sessionmaker(engine)() as session:
+        ensure_sources(session, {"wire": None})
+        run = start_run(session, ["wire"])
+        texts = {
+            "https://x/once": "A note on fishing, with the Kurils named once among other words.",
+            "https://x/often": "Kurils talks: the Kurils, the Kurils and again the Kurils.",
+            "https://x/none": "Nothing here.",
+        }
+        store_articles(
+            session,
+            run,
+            [
+                article(
+                    url,
+                    title="Note",
+                    text_=body,
+                    source="wire",
+                    published=datetime(2026, 11, 27, n, tzinfo=UTC),
+                )
+                for n, (url, body) in enumerate(texts.items())
+            ],
+        )
+        session.commit()
+        rows = find_articles(session, ArticleFilter(search="kuril", expand=search_forms))
+        assert [r.url for r in rows] == ["https://x/often", "https://x/once"]
