@@ -60,8 +60,8 @@ def enrich(path: Path) -> None:
             [
                 (
                     lang,
-                    (hit if i % 10 == 0 else other).format(n=i)[:30],
-                    (hit if i % 10 == 0 else other).format(n=i) * 3,
+                    (hit if i // 20 % 10 == 0 else other).format(n=i)[:30],
+                    (hit if i // 20 % 10 == 0 else other).format(n=i) * 3,
                     i,
                 )
                 for (i,) in rows

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.identity import version_changes
 from storage.models import Article, Source, TopicMatch
 from storage.models_sources import SourceState, StoryFingerprint
-from storage.search import Expand, search_condition
+from storage.search import Expand, search_condition, sqlite_list_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,10 @@ def _list_statement(session: Session, q: ListQuery) -> Any:
         stmt = stmt.where(Article.published_at < q.until)
     if q.search is not None and q.search.strip():
         dialect = session.get_bind().dialect.name
-        stmt = stmt.where(search_condition(dialect, q.search, q.expand))
+        plan = sqlite_list_plan(session, q.search, q.expand) if dialect == "sqlite" else None
+        stmt = stmt.where(search_condition(dialect, q.search, q.expand, walk_dates=plan == "dates"))
+        if plan == "language":  # "+" keeps SQLite off the date index: filter, then sort
+            return stmt.order_by(literal_column("+articles.published_at").desc(), Article.id.desc())
     published = Article.published_at.desc()
     if session.get_bind().dialect.name == "postgresql":
         published = published.nulls_last()  # SQLite puts NULL last in DESC order already

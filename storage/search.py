@@ -31,10 +31,11 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
-    or_,
     select,
     table,
+    text,
 )
+from sqlalchemy.orm import Session
 
 from storage.models import FTS_TABLE, SEARCH_VECTOR_COLUMN, Article
 
@@ -73,17 +74,24 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
-def search_condition(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[bool]:
-    """SQL condition selecting the articles that contain every word of ``query``."""
+def search_condition(
+    dialect: str, query: str, expand: Expand | None = None, *, walk_dates: bool = False
+) -> ColumnElement[bool]:
+    """SQL condition selecting the articles that contain every word of ``query``.
+
+    ``walk_dates`` (SQLite) writes the id test so that the planner cannot start from the
+    full-text matches, and walks the date index instead (see `sqlite_list_plan`).
+    """
+    ident: Any = literal_column("+articles.id") if walk_dates else Article.id
     words = search_words(query)
     if not words:
         return false()
     spaced = [w for w in words if not has_cjk(w)]
-    conditions = [_cjk_condition(dialect, w) for w in words if has_cjk(w)]
+    conditions = [_cjk_condition(dialect, w, ident) for w in words if has_cjk(w)]
     if spaced:
         alternatives = [_forms(w, expand) for w in spaced]
         if dialect == "sqlite":
-            conditions.append(_fts5_condition(alternatives))
+            conditions.append(_fts5_condition(alternatives, ident))
         else:
             conditions.append(_tsquery_condition(alternatives))
     return and_(*conditions)
@@ -122,10 +130,12 @@ def _fts5_query(alternatives: list[list[str]]) -> str:
     return " AND ".join(groups)
 
 
-def _fts5_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
+def _fts5_condition(
+    alternatives: list[list[str]], ident: ColumnElement[Any]
+) -> ColumnElement[bool]:
     fts = table(FTS_TABLE, column("rowid"))
     match = literal_column(FTS_TABLE).bool_op("MATCH")(_fts5_query(alternatives))
-    return Article.id.in_(select(fts.c.rowid).where(match))
+    return ident.in_(select(fts.c.rowid).where(match))
 
 
 def _tsquery(alternatives: list[list[str]]) -> Any:
@@ -150,19 +160,27 @@ def _tsquery_condition(alternatives: list[list[str]]) -> ColumnElement[bool]:
     return _vector().bool_op("@@")(_tsquery(alternatives))
 
 
-def _cjk_condition(dialect: str, word: str) -> ColumnElement[bool]:
+def _cjk_condition(dialect: str, word: str, ident: ColumnElement[Any]) -> ColumnElement[bool]:
     in_cjk = IN_CJK_LANGUAGE
     if dialect == "sqlite" and len(word) >= 3:
         fts = table(CJK_FTS_TABLE, column("rowid"))
         phrase = '"' + word.replace('"', '""') + '"'
         hits = select(fts.c.rowid).where(literal_column(CJK_FTS_TABLE).bool_op("MATCH")(phrase))
-        return and_(in_cjk, Article.id.in_(hits))
+        return and_(in_cjk, ident.in_(hits))
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
-    if dialect == "sqlite":
-        return and_(
-            in_cjk,
-            or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\")),
+    if dialect == "sqlite":  # a scan of the CJK articles only, through the language index
+        languages = ", ".join(f"'{lang}'" for lang in CJK_LANGUAGES)
+        scan: Any = (
+            select(literal_column("cjk.id"))
+            .select_from(text("articles AS cjk INDEXED BY ix_articles_language"))
+            .where(
+                text(
+                    f"cjk.language IN ({languages}) AND (cjk.title LIKE :cjk_pattern "
+                    "ESCAPE '\\' OR cjk.text LIKE :cjk_pattern ESCAPE '\\')"
+                ).bindparams(cjk_pattern=pattern)
+            )
         )
+        return ident.in_(scan)
     return and_(in_cjk, PG_DOCUMENT.like(pattern, escape="\\"))
 
 
@@ -175,3 +193,37 @@ PG_DOCUMENT: ColumnElement[str] = literal_column(
     "(coalesce(articles.title, '') || ' ' || coalesce(articles.text, ''))", String()
 )
 """The expression the PostgreSQL trigram index is built on (the same text as the migration's)."""
+
+
+DENSE_MATCHES = 2000
+"""Above this many full-text matches, SQLite lists by walking the date index instead."""
+
+
+def sqlite_list_plan(session: Session, query: str, expand: Expand | None = None) -> str | None:
+    """How SQLite should list a search newest first: "dates", "language" or None (its own).
+
+    SQLite's planner starts from the full-text matches and sorts them, which for a common
+    word means sorting tens of thousands of rows for one page: past `DENSE_MATCHES`
+    matches, walking the date index and testing each row is cheaper ("dates"). One- and
+    two-character CJK words have no trigram to look up: their scan is kept to the
+    articles in CJK languages, then sorted ("language").
+    """
+    words = search_words(query)
+    spaced = [w for w in words if not has_cjk(w)]
+    long_cjk = [w for w in words if has_cjk(w) and len(w) >= 3]
+    if spaced:
+        table_name, match = FTS_TABLE, _fts5_query([_forms(w, expand) for w in spaced])
+    elif long_cjk:
+        table_name, match = CJK_FTS_TABLE, '"' + long_cjk[0].replace('"', '""') + '"'
+    elif words:
+        return "language"
+    else:
+        return None
+    count = select(func.count()).select_from(
+        select(literal_column("rowid"))
+        .select_from(table(table_name))
+        .where(literal_column(table_name).bool_op("MATCH")(match))
+        .limit(DENSE_MATCHES + 1)
+        .subquery()
+    )
+    return "dates" if session.execute(count).scalar_one() > DENSE_MATCHES else None

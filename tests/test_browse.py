@@ -34,3 +34,33 @@ def test_pages_cover_every_article_once_in_order(session: Session) -> None:
         assert dated == sorted(dated, key=lambda k: (k[1], k[2]), reverse=True)
         assert keys[len(dated) :] == sorted(keys[len(dated) :], key=lambda k: k[2], reverse=True)
         assert all(k[0] for k in keys[: len(dated)])
+
+
+def test_every_sqlite_plan_lists_the_same_search(session: Session, monkeypatch) -> None:
+    import storage.search
+
+    ensure_sources(session, {"wire-a": "en"})
+    run = start_run(session, ["wire-a"])
+    records = [
+        article(
+            f"https://b/{n}",
+            title=f"Kuril note {n}",
+            text_=f"国後 and Kurils {n}",
+            language="ja" if n % 3 == 0 else "en",
+            published=utc(2026, 11, 1 + n % 20, n % 24),
+        )
+        for n in range(30)
+    ]
+    store_articles(session, run, records)
+    session.commit()
+
+    def listing(query: str) -> list[int]:
+        rows, _ = list_articles(session, ListQuery(search=query, limit=50))
+        return [r.id for r in rows]
+
+    for query in ("kuril", "国後", "kurils 国後"):
+        default = listing(query)
+        monkeypatch.setattr(storage.search, "DENSE_MATCHES", 2)  # walk the date index
+        assert listing(query) == default and default
+        monkeypatch.undo()
+    assert len(listing("国後")) == 10  # the Japanese articles only
