@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,10 @@ from web.text import safe_href
 TREND_DAYS = 30
 """Days of the trend shown per topic on the home page."""
 
+TREND_TTL = 60.0
+"""Seconds the trend counts are reused: counting 30 days of matches over a big database
+costs ~100 ms, and the home page is the one every visitor opens."""
+
 
 class Site:
     """One site: what every handler needs, built once by `web.app.build_app`."""
@@ -41,6 +47,8 @@ class Site:
         )
         self.templates.filters.update(href=safe_href, local=self.local_time)
         self.templates.globals.update(topics=settings.topics, site_zone=settings.timezone)
+        self._trends: tuple[float, Any, dict[str, list[int]]] | None = None
+        self._trends_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -91,11 +99,21 @@ class Site:
         return datetime.now(UTC).astimezone(self.tz)
 
     def trends(self, session: Session) -> dict[str, list[int]]:
-        """Per topic, the matches of each of the last `TREND_DAYS` days (today last)."""
+        """Per topic, the matches of each of the last `TREND_DAYS` days (today last); counted
+        at most every `TREND_TTL` seconds."""
         now = self.today()
         first = now.date() - timedelta(days=TREND_DAYS - 1)
-        offset = now.utcoffset() or timedelta(0)
-        return topic_daily_counts(session, list(self.settings.topics), first, TREND_DAYS, offset)
+        key = (first, now.utcoffset())
+        with self._trends_lock:
+            cached = self._trends
+            if cached and cached[1] == key and time.monotonic() - cached[0] < TREND_TTL:
+                return cached[2]
+            offset = now.utcoffset() or timedelta(0)
+            counts = topic_daily_counts(
+                session, list(self.settings.topics), first, TREND_DAYS, offset
+            )
+            self._trends = (time.monotonic(), key, counts)
+            return counts
 
 
 def page_link(path: str, params: dict[str, list[str]], **changes: str | None) -> str:
