@@ -181,7 +181,11 @@ def _cjk_condition(dialect: str, word: str, ident: ColumnElement[Any]) -> Column
             )
         )
         return ident.in_(scan)
-    return and_(in_cjk, PG_DOCUMENT.like(pattern, escape="\\"))
+    if len(word) >= 3:
+        return and_(in_cjk, PG_DOCUMENT.like(pattern, escape="\\"))
+    # No trigram to look up: a LIKE would scan the whole trigram index; strpos lets the
+    # planner walk the articles newest first instead, which finds a common word at once.
+    return and_(in_cjk, func.strpos(PG_DOCUMENT, word) > 0)
 
 
 IN_CJK_LANGUAGE: ColumnElement[bool] = literal_column(
