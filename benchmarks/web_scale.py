@@ -135,7 +135,8 @@ def pages(path: Path, rng: random.Random, n: int, client: httpx.Client) -> dict[
         "search ru": [
             f"/search?q={rng.choice(['Кунашире', 'Кунашир', 'бюджета'])}" for _ in range(n)
         ],
-        "search ja": [f"/search?q={rng.choice(['北方領土', '国後島', '国後'])}" for _ in range(n)],
+        "search ja 3+ chars": [f"/search?q={rng.choice(['北方領土', '国後島'])}" for _ in range(n)],
+        "search ja 2 chars": ["/search?q=国後"] * n,
         "feed": [f"/topics/{rng.choice(TOPICS)}.atom" for _ in range(n)],
         "api": [f"/api/articles?topic={rng.choice(TOPICS)}&limit=50" for _ in range(n)],
     }
@@ -165,7 +166,7 @@ def measure(url: str, path: Path, requests: int) -> None:
                     timing = response.headers["server-timing"]
                     server.append(float(timing.split("dur=")[1]))
                 print(
-                    f"  {kind:18s} server p50 {statistics.median(server):7.1f} ms  "
+                    f"  {kind:19s} server p50 {statistics.median(server):7.1f} ms  "
                     f"p95 {_p95(server):7.1f} ms  max {max(server):7.1f} ms   "
                     f"(client p95 {_p95(wall):7.1f} ms; first {cold:7.1f} ms)",
                     flush=True,
