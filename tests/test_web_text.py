@@ -84,3 +84,19 @@ def test_dates_are_days_in_the_site_zone() -> None:
     assert q.since == datetime(2026, 11, 26, 15, tzinfo=UTC)
     assert q.until == datetime(2026, 11, 27, 15, tzinfo=UTC)
     assert q.limit == 20
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("since", "0001-01-01", "since: date out of range"),
+        ("until", "9999-12-31", "until: date out of range"),
+        ("since", "yesterday", "since: not a date"),
+        ("until", "2026-11-27T10:00+25:00", "until: not a date"),
+    ],
+)
+def test_dates_out_of_range_or_malformed_are_bad_requests(
+    name: str, value: str, message: str
+) -> None:
+    with pytest.raises(BadRequest, match=message):
+        list_query({name: [value]}, tz=ZoneInfo("Asia/Tokyo"), topics={}, page_size=20)

@@ -49,17 +49,21 @@ def decode_cursor(token: str) -> Cursor:
 def parse_when(name: str, value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
     """A date (its start in ``tz``, or the next day's with ``end_of_day``) or ISO datetime."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
-        return start.astimezone(UTC)
-    try:
-        when = datetime.fromisoformat(value)
+        return _when(value, tz, end_of_day)
+    except OverflowError:
+        raise BadRequest(f"{name}: date out of range") from None
     except ValueError:
         raise BadRequest(f"{name}: not a date (YYYY-MM-DD) or ISO 8601 datetime") from None
-    return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(UTC)
+
+
+def _when(value: str, tz: ZoneInfo, end_of_day: bool) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        when = datetime.fromisoformat(value)
+        return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(UTC)
+    start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
+    return start.astimezone(UTC)
 
 
 def list_query(
