@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, exists, func, literal_column, or_, select
+from sqlalchemy import exists, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from storage.identity import version_changes
 from storage.models import Article, Source, TopicMatch
-from storage.models_sources import SourceState, StoryFingerprint
+from storage.models_sources import StoryFingerprint
 from storage.search import Expand, search_condition, sqlite_list_plan
 
 
@@ -59,6 +59,7 @@ class ListedArticle:
     score: float | None = None
     snippet: str | None = None
     snippet_hits: list[list[int]] = field(default_factory=list)
+    also_in: list[str] = field(default_factory=list)  # other outlets carrying the story
 
 
 def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], Cursor | None]:
@@ -67,6 +68,7 @@ def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], 
     more = len(rows) > q.limit
     rows = rows[: q.limit]
     matches = _matches(session, [r.id for r in rows])
+    outlets = _other_outlets(session, {r.id: r.name for r in rows})
     listed = []
     for row in rows:
         found = matches.get(row.id, [])
@@ -85,6 +87,7 @@ def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], 
                 score=best.score if best else None,
                 snippet=best.snippet if best else None,
                 snippet_hits=list(best.snippet_hits) if best else [],
+                also_in=outlets.get(row.id, []),
             )
         )
     last = listed[-1] if listed and more else None
@@ -146,6 +149,32 @@ def _page_rows(session: Session, q: ListQuery) -> list[Any]:
             undated = undated.where(Article.id < after.article_id)
         rows += session.execute(undated.limit(q.limit + 1 - len(rows))).all()
     return rows
+
+
+def _other_outlets(session: Session, sources: dict[int, str]) -> dict[int, list[str]]:
+    """Per article id, the other sources that carry its story (same story cluster)."""
+    if not sources:
+        return {}
+    clusters = dict(
+        session.execute(
+            select(StoryFingerprint.article_id, StoryFingerprint.cluster_id).where(
+                StoryFingerprint.article_id.in_(list(sources))
+            )
+        ).all()
+    )
+    members: dict[int, set[str]] = {}
+    stmt = (
+        select(StoryFingerprint.cluster_id, Source.name)
+        .join(Article, Article.id == StoryFingerprint.article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(StoryFingerprint.cluster_id.in_(set(clusters.values())))
+    )
+    for cluster, name in session.execute(stmt):
+        members.setdefault(cluster, set()).add(name)
+    return {
+        article_id: sorted(members.get(cluster, set()) - {sources[article_id]})
+        for article_id, cluster in clusters.items()
+    }
 
 
 def _matches(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -258,73 +287,3 @@ def story_cluster(session: Session, article_id: int, limit: int = 50) -> list[Li
         )
         for r in rows
     ]
-
-
-def topic_daily_counts(
-    session: Session, topics: Sequence[str], first_day: date, days: int, utc_offset: timedelta
-) -> dict[str, list[int]]:
-    """Per topic, matching articles published on each of ``days`` days from ``first_day``.
-
-    Days are calendar days at ``utc_offset`` from UTC (the site's zone's current offset).
-    """
-    start = datetime.combine(first_day, datetime.min.time()) - utc_offset
-    end = start + timedelta(days=days)
-    day = _local_day(session, utc_offset)
-    stmt = (
-        select(TopicMatch.topic, day.label("day"), func.count())
-        .join(Article, Article.id == TopicMatch.article_id)
-        .where(TopicMatch.topic.in_(topics))
-        .where(Article.published_at >= _utc(start), Article.published_at < _utc(end))
-        .group_by(TopicMatch.topic, day)
-    )
-    counts = {t: [0] * days for t in topics}
-    for topic, when, n in session.execute(stmt):
-        index = (_as_date(when) - first_day).days
-        if 0 <= index < days:
-            counts[topic][index] = int(n)
-    return counts
-
-
-def _local_day(session: Session, offset: timedelta) -> Any:
-    seconds = int(offset.total_seconds())
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(Article.published_at, f"{seconds:+d} seconds")
-    shifted = func.timezone("UTC", Article.published_at) + literal_column(
-        f"interval '{seconds:d} seconds'"
-    )
-    return cast(shifted, Date)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _utc(naive: datetime) -> datetime:
-    return naive.replace(tzinfo=UTC)
-
-
-def source_health(session: Session, names: Sequence[str]) -> list[dict[str, Any]]:
-    """Per source: newest publication time, consecutive failures and last error."""
-    latest = (
-        select(func.max(Article.published_at))
-        .where(Article.source_id == Source.id)
-        .scalar_subquery()
-    )
-    newest = dict(session.execute(select(Source.name, latest).where(Source.name.in_(names))).all())
-    states = {
-        s.source: s
-        for s in session.scalars(select(SourceState).where(SourceState.source.in_(names)))
-    }
-    rows = []
-    for name in names:
-        state = states.get(name)
-        rows.append(
-            {
-                "source": name,
-                "newest": newest.get(name),
-                "failures": state.consecutive_failures if state else 0,
-                "last_polled": state.last_polled if state else None,
-                "error": state.last_error if state else None,
-            }
-        )
-    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -38,6 +39,8 @@ def test_home_lists_topics_with_counts_and_names_silent_sources(site) -> None:
     assert page.status_code == 200
     assert "Kuril Islands dispute" in page.text
     assert 'href="/topics/kuril"' in page.text
+    today = client.get(re.search(r'href="(/topics/kuril\?since=[0-9-]+)"', page.text)[1])
+    assert "Russia deploys missile systems on the Kuril Islands" in today.text
     topics = {t["id"]: t for t in client.get("/api/topics").json()["topics"]}
     assert topics["kuril"]["today"] >= 1  # the wire story of an hour ago
     assert topics["kuril"]["week"] >= topics["kuril"]["today"]
@@ -76,6 +79,7 @@ def test_topic_page_pages_through_with_keyset_cursors(site) -> None:
     assert published == sorted(published, reverse=True)
     html = client.get("/topics/kuril").text
     assert 'rel="next"' in html and "Older articles" in html
+    assert "also in kyodo-en" in html  # the wire story, marked where it is listed
 
 
 def test_filters_by_source_language_and_dates(site) -> None:
@@ -105,6 +109,8 @@ def test_article_page_marks_hits_and_links_the_story_in_other_outlets(site) -> N
     assert "Why it matched" in page
     assert f'href="/articles/{data.wire_kyodo}"' in page  # the same story from Kyodo
     assert "words added" in page  # version 2 and what changed
+    listed = client.get("/api/articles", params={"source": "tass-en", "limit": "1"}).json()
+    assert listed["articles"][0]["also_in"] == ["kyodo-en"]
     detail = client.get(f"/api/articles/{data.wire_tass}").json()
     assert [c["id"] for c in detail["cluster"]] == [data.wire_kyodo]
     assert [v["version"] for v in detail["versions"]] == [1, 2]

@@ -33,6 +33,7 @@ def article_json(row: ListedArticle) -> dict[str, Any]:
         "snippet": row.snippet,
         "author": row.author,
         "score": row.score,
+        "also_in": list(row.also_in),
     }
 
 

@@ -35,6 +35,11 @@ ARTICLE: dict[str, Any] = {
         "snippet": _NSTR,
         "author": _NSTR,
         "score": {"type": "number", "nullable": True},
+        "also_in": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "other sources carrying the same story (list endpoints only)",
+        },
     },
 }
 

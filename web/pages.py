@@ -11,7 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from storage.browse import article_detail, list_articles, source_health
+from storage.browse import article_detail, list_articles
+from storage.overview import source_health
 from storage.sources import source_overview
 from web.site import Site, next_link, page_link
 from web.text import field_hits, marked, paragraphs
@@ -59,7 +60,13 @@ def home(request: Request) -> Response:
         for tid, name in site.settings.topics.items()
     ]
     return render(
-        request, "home.html", topics=topics, failing=failing, silent=silent, total=len(names)
+        request,
+        "home.html",
+        topics=topics,
+        failing=failing,
+        silent=silent,
+        total=len(names),
+        today=site.today().date().isoformat(),
     )
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
-from storage.browse import ListQuery, topic_daily_counts
+from storage.browse import ListQuery
+from storage.overview import topic_daily_counts
 from web.db import readonly_engine
 from web.params import BadRequest, encode_cursor, list_query
 from web.settings import WebSettings
