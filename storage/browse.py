@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, literal_column, or_, select
@@ -151,30 +151,44 @@ def _page_rows(session: Session, q: ListQuery) -> list[Any]:
     return rows
 
 
+STORY_WINDOW = timedelta(days=7)
+"""How far from an article (by fingerprint time) the site looks for the rest of its story.
+
+A cluster grows by chaining near-duplicates seen within three days of each other, so a
+recurring text (a daily digest) can make one cluster of thousands of articles over a
+year; the same story from other outlets is what was seen around the same time."""
+
+
 def _other_outlets(session: Session, sources: dict[int, str]) -> dict[int, list[str]]:
-    """Per article id, the other sources that carry its story (same story cluster)."""
+    """Per article id, the other sources that carry its story (same cluster, nearby)."""
     if not sources:
         return {}
-    clusters = dict(
-        session.execute(
-            select(StoryFingerprint.article_id, StoryFingerprint.cluster_id).where(
-                StoryFingerprint.article_id.in_(list(sources))
-            )
-        ).all()
-    )
-    members: dict[int, set[str]] = {}
+    prints = session.execute(
+        select(
+            StoryFingerprint.article_id, StoryFingerprint.cluster_id, StoryFingerprint.seen_at
+        ).where(StoryFingerprint.article_id.in_(list(sources)))
+    ).all()
+    if not prints:
+        return {}
+    low = min(p.seen_at for p in prints) - STORY_WINDOW
+    high = max(p.seen_at for p in prints) + STORY_WINDOW
     stmt = (
-        select(StoryFingerprint.cluster_id, Source.name)
+        select(StoryFingerprint.cluster_id, StoryFingerprint.seen_at, Source.name)
         .join(Article, Article.id == StoryFingerprint.article_id)
         .join(Source, Source.id == Article.source_id)
-        .where(StoryFingerprint.cluster_id.in_(set(clusters.values())))
+        .where(
+            StoryFingerprint.cluster_id.in_({p.cluster_id for p in prints}),
+            StoryFingerprint.seen_at.between(low, high),
+        )
     )
-    for cluster, name in session.execute(stmt):
-        members.setdefault(cluster, set()).add(name)
-    return {
-        article_id: sorted(members.get(cluster, set()) - {sources[article_id]})
-        for article_id, cluster in clusters.items()
-    }
+    members: dict[int, list[tuple[datetime, str]]] = {}
+    for cluster, seen, name in session.execute(stmt):
+        members.setdefault(cluster, []).append((seen, name))
+    found = {}
+    for article_id, cluster, seen in prints:
+        near = {n for t, n in members.get(cluster, []) if abs(t - seen) <= STORY_WINDOW}
+        found[article_id] = sorted(near - {sources[article_id]})
+    return found
 
 
 def _matches(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -248,12 +262,16 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
 
 
 def story_cluster(session: Session, article_id: int, limit: int = 50) -> list[ListedArticle]:
-    """The other articles of the article's story cluster (other outlets first), oldest first."""
-    cluster = (
-        select(StoryFingerprint.cluster_id)
-        .where(StoryFingerprint.article_id == article_id)
-        .scalar_subquery()
-    )
+    """The other articles of the article's story cluster seen within `STORY_WINDOW` of it
+    (other outlets first), oldest first."""
+    own_print = session.execute(
+        select(StoryFingerprint.cluster_id, StoryFingerprint.seen_at).where(
+            StoryFingerprint.article_id == article_id
+        )
+    ).first()
+    if own_print is None:
+        return []
+    cluster, seen = own_print
     stmt = (
         select(
             Article.id,
@@ -267,7 +285,11 @@ def story_cluster(session: Session, article_id: int, limit: int = 50) -> list[Li
         )
         .join(StoryFingerprint, StoryFingerprint.article_id == Article.id)
         .join(Source, Source.id == Article.source_id)
-        .where(StoryFingerprint.cluster_id == cluster, Article.id != article_id)
+        .where(
+            StoryFingerprint.cluster_id == cluster,
+            StoryFingerprint.seen_at.between(seen - STORY_WINDOW, seen + STORY_WINDOW),
+            Article.id != article_id,
+        )
         .order_by(Article.published_at, Article.id)
         .limit(limit)
     )

@@ -9,7 +9,8 @@ PostgreSQL: ``articles.search_vector`` is regenerated with the ``english`` confi
 (stems Latin words, keeps Cyrillic as written), ``pg_trgm`` gets a partial GIN index over
 the CJK articles' title and text (``ix_articles_search_cjk``), and
 ``ix_articles_listing`` orders articles newest first with undated ones last, for keyset
-pagination. When ``pg_trgm`` cannot be installed (no privilege) the trigram index is left
+pagination. Both: ``ix_story_fingerprints_cluster_id_seen_at``, so the site finds a
+story's other outlets around the article's time. When ``pg_trgm`` cannot be installed (no privilege) the trigram index is left
 out and CJK searches scan the CJK articles.
 
 Revision ID: 0008
@@ -35,6 +36,9 @@ DOCUMENT = "(coalesce(title, '') || ' ' || coalesce(text, ''))"
 
 def upgrade() -> None:
     """Rebuild the full-text index of each database for stemmed and CJK search."""
+    op.create_index(
+        "ix_story_fingerprints_cluster_id_seen_at", "story_fingerprints", ["cluster_id", "seen_at"]
+    )
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _drop_sqlite_fts()
@@ -51,6 +55,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Back to the 0001 index: the ``simple`` tokenizers, no CJK index."""
+    op.drop_index("ix_story_fingerprints_cluster_id_seen_at", table_name="story_fingerprints")
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _drop_sqlite_fts()
