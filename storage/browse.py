@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, literal_column, or_, select
+from sqlalchemy import exists, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.identity import version_changes
 from storage.models import Article, Source, TopicMatch
 from storage.models_sources import StoryFingerprint
-from storage.search import Expand, search_condition, sqlite_list_plan
+from storage.search import CJK_LANGUAGES, Expand, search_condition, sqlite_list_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], 
     return listed, Cursor(last.published, last.id) if last else None
 
 
-def _list_statement(session: Session, q: ListQuery) -> Any:
+def _list_statement(session: Session, q: ListQuery, plan: str | None) -> Any:
     stmt = select(
         Article.id,
         Article.url,
@@ -118,10 +118,7 @@ def _list_statement(session: Session, q: ListQuery) -> Any:
         stmt = stmt.where(Article.published_at < q.until)
     if q.search is not None and q.search.strip():
         dialect = session.get_bind().dialect.name
-        plan = sqlite_list_plan(session, q.search, q.expand) if dialect == "sqlite" else None
         stmt = stmt.where(search_condition(dialect, q.search, q.expand, walk_dates=plan == "dates"))
-        if plan == "language":  # "+" keeps SQLite off the date index: filter, then sort
-            return stmt.order_by(literal_column("+articles.published_at").desc(), Article.id.desc())
     published = Article.published_at.desc()
     if session.get_bind().dialect.name == "postgresql":
         published = published.nulls_last()  # SQLite puts NULL last in DESC order already
@@ -132,7 +129,10 @@ def _page_rows(session: Session, q: ListQuery) -> list[Any]:
     """The page's rows (one more than the limit, if there is one): the dated rows after the
     cursor newest first, then the undated ones by id. Each part is one index range scan in
     list order, however deep the page (an OR of both would make the database sort)."""
-    base = _list_statement(session, q)
+    plan = None
+    if q.search and q.search.strip() and session.get_bind().dialect.name == "sqlite":
+        plan = sqlite_list_plan(session, q.search, q.expand)
+    base = _list_statement(session, q, plan)
     after = q.after
     rows: list[Any] = []
     if after is None or after.published is not None:
@@ -142,13 +142,27 @@ def _page_rows(session: Session, q: ListQuery) -> list[Any]:
                 Article.published_at <= after.published,
                 or_(Article.published_at < after.published, Article.id < after.article_id),
             )
-        rows = list(session.execute(dated.limit(q.limit + 1)).all())
+        rows = _fetch(session, dated, q.limit + 1, plan)
     if len(rows) <= q.limit:
         undated = base.where(Article.published_at.is_(None))
         if after is not None and after.published is None:
             undated = undated.where(Article.id < after.article_id)
-        rows += session.execute(undated.limit(q.limit + 1 - len(rows))).all()
+        rows += _fetch(session, undated, q.limit + 1 - len(rows), plan)
     return rows
+
+
+def _fetch(session: Session, stmt: Any, limit: int, plan: str | None) -> list[Any]:
+    if plan != "language":
+        return list(session.execute(stmt.limit(limit)).all())
+    # One walk per CJK language down (language, published_at), merged: SQLite would
+    # otherwise collect every CJK article matching the word and sort them.
+    parts = [
+        select(stmt.where(Article.language == lang).limit(limit).subquery())
+        for lang in CJK_LANGUAGES
+    ]
+    merged = union_all(*parts).subquery()
+    ordered = select(merged).order_by(merged.c.published_at.desc(), merged.c.id.desc())
+    return list(session.execute(ordered.limit(limit)).all())
 
 
 STORY_WINDOW = timedelta(days=7)

@@ -148,6 +148,7 @@ class Article(Base):
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_id_published_at", "source_id", "published_at"),
         Index("ix_articles_language", "language"),
+        Index("ix_articles_language_published_at", "language", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -31,9 +31,9 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
+    or_,
     select,
     table,
-    text,
 )
 from sqlalchemy.orm import Session
 
@@ -168,19 +168,11 @@ def _cjk_condition(dialect: str, word: str, ident: ColumnElement[Any]) -> Column
         hits = select(fts.c.rowid).where(literal_column(CJK_FTS_TABLE).bool_op("MATCH")(phrase))
         return and_(in_cjk, ident.in_(hits))
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
-    if dialect == "sqlite":  # a scan of the CJK articles only, through the language index
-        languages = ", ".join(f"'{lang}'" for lang in CJK_LANGUAGES)
-        scan: Any = (
-            select(literal_column("cjk.id"))
-            .select_from(text("articles AS cjk INDEXED BY ix_articles_language"))
-            .where(
-                text(
-                    f"cjk.language IN ({languages}) AND (cjk.title LIKE :cjk_pattern "
-                    "ESCAPE '\\' OR cjk.text LIKE :cjk_pattern ESCAPE '\\')"
-                ).bindparams(cjk_pattern=pattern)
-            )
+    if dialect == "sqlite":  # no trigram: tested row by row (see sqlite_list_plan)
+        return and_(
+            in_cjk,
+            or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\")),
         )
-        return ident.in_(scan)
     if len(word) >= 3:
         return and_(in_cjk, PG_DOCUMENT.like(pattern, escape="\\"))
     # No trigram to look up: a LIKE would scan the whole trigram index; strpos lets the
@@ -209,8 +201,9 @@ def sqlite_list_plan(session: Session, query: str, expand: Expand | None = None)
     SQLite's planner starts from the full-text matches and sorts them, which for a common
     word means sorting tens of thousands of rows for one page: past `DENSE_MATCHES`
     matches, walking the date index and testing each row is cheaper ("dates"). One- and
-    two-character CJK words have no trigram to look up: their scan is kept to the
-    articles in CJK languages, then sorted ("language").
+    two-character CJK words have no trigram to look up: each CJK language's articles are
+    walked newest first and tested ("language"), so a common word is found at once and an
+    absent one costs a scan of the CJK articles only.
     """
     words = search_words(query)
     spaced = [w for w in words if not has_cjk(w)]

@@ -64,3 +64,37 @@ def test_every_sqlite_plan_lists_the_same_search(session: Session, monkeypatch) 
         assert listing(query) == default and default
         monkeypatch.undo()
     assert len(listing("国後")) == 10  # the Japanese articles only
+
+
+def test_short_cjk_words_page_newest_first_across_languages(session: Session) -> None:
+    ensure_sources(session, {"wire-a": None})
+    run = start_run(session, ["wire-a"])
+    langs = ["ja", "zh", "en", "ko", "ja"]
+    records = [
+        article(
+            f"https://c/{n}",
+            title=f"note {n}",
+            text_="国後 note" if n % 4 else "other note",
+            language=langs[n % 5],
+            published=utc(2026, 11, 1 + n % 9, n % 24) if n % 7 else None,
+        )
+        for n in range(40)
+    ]
+    store_articles(session, run, records)
+    session.commit()
+    expected = sorted(
+        (
+            (r.published is not None, r.published, n)
+            for n, r in enumerate(records)
+            if r.language in ("ja", "zh", "ko") and "国後" in r.text
+        ),
+        reverse=True,
+    )
+    seen, query = [], ListQuery(search="国後", limit=3)
+    while True:
+        rows, cursor = list_articles(session, query)
+        seen += [r.url for r in rows]
+        if cursor is None:
+            break
+        query = ListQuery(search="国後", limit=3, after=cursor)
+    assert seen == [f"https://c/{n}" for _, _, n in expected]

@@ -10,7 +10,8 @@ PostgreSQL: ``articles.search_vector`` is regenerated with the ``english`` confi
 the CJK articles' title and text (``ix_articles_search_cjk``), and
 ``ix_articles_listing`` orders articles newest first with undated ones last, for keyset
 pagination. Both: ``ix_story_fingerprints_cluster_id_seen_at``, so the site finds a
-story's other outlets around the article's time. When ``pg_trgm`` cannot be installed (no privilege) the trigram index is left
+story's other outlets around the article's time, and ``ix_articles_language_published_at``,
+so a short CJK word is looked for in each CJK language's articles newest first. When ``pg_trgm`` cannot be installed (no privilege) the trigram index is left
 out and CJK searches scan the CJK articles.
 
 Revision ID: 0008
@@ -39,6 +40,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_story_fingerprints_cluster_id_seen_at", "story_fingerprints", ["cluster_id", "seen_at"]
     )
+    op.create_index("ix_articles_language_published_at", "articles", ["language", "published_at"])
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _drop_sqlite_fts()
@@ -56,6 +58,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to the 0001 index: the ``simple`` tokenizers, no CJK index."""
     op.drop_index("ix_story_fingerprints_cluster_id_seen_at", table_name="story_fingerprints")
+    op.drop_index("ix_articles_language_published_at", table_name="articles")
     dialect = op.get_context().dialect.name
     if dialect == "sqlite":
         _drop_sqlite_fts()
