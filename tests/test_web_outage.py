@@ -87,3 +87,28 @@ def test_auth_is_required_when_configured(tmp_path: Path) -> None:
         assert httpx.get(base + "/", auth=("desk", "pw")).status_code == 200
         assert httpx.get(base + "/", auth=("desk", "wrong")).status_code == 401
         assert httpx.get(base + "/topics/kuril.atom", auth=("reader", "tok-123")).status_code == 200
+
+
+def test_start_web_follows_the_enabled_switch(tmp_path: Path) -> None:
+    from wirewatch.cli_web import start_web
+    from wirewatch.config import build_config
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    filled_database(url)
+    off = build_config({"database": {"url": url}}, where="t", path=None, env={})
+    assert start_web(off) is None
+    port = free_port()
+    on = build_config(
+        {"database": {"url": url}, "web": {"enabled": True, "port": port}},
+        where="t",
+        path=None,
+        env={},
+    )
+    handle = start_web(on)
+    assert handle is not None
+    try:
+        page = httpx.get(f"http://127.0.0.1:{port}/search", params={"q": "Курилах"}, timeout=30)
+        assert page.status_code == 200
+        assert "Японию возмутили учения на Кунашире" in page.text  # Russian forms expanded
+    finally:
+        handle.stop()
