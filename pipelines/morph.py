@@ -129,3 +129,42 @@ def phrase_forms(words: tuple[str, ...]) -> tuple[str, ...]:
             if all(parts):
                 out.append(" ".join(p.casefold() for p in parts if p))
     return tuple(dict.fromkeys(out))
+
+
+_CYRILLIC_WORD = frozenset("абвгдежзийклмнопрстуфхцчшщъыьэюя-")
+
+
+@lru_cache(maxsize=4096)
+def search_forms(word: str) -> tuple[str, ...]:
+    """Every form of a searched Russian word (lower-case, ё as е), the word itself first.
+
+    A search for "Кунашир" should find "на Кунашире": each dictionary reading of the word
+    (or, for an unknown word, the best guess from its ending) adds its paradigm, except
+    the forms that are also forms of another word, as in topic rules: "Курилы" finds
+    "Курилах" but not "курил" (he smoked), unless "курил" is what was searched. Anything
+    that is not a Russian word is returned as it is.
+    """
+    low = word.casefold().replace("ё", "е")
+    if not low or not set(low) <= _CYRILLIC_WORD or not low.strip("-"):
+        return (low,)
+    try:
+        parses = _analyzer().parse(low)
+    except MorphError:  # pragma: no cover - pymorphy3 missing: search the word as written
+        return (low,)
+    readings = [p for p in parses if p.is_known] or parses[:1]
+    forms: set[str] = set()
+    for parse in readings:
+        for form in {f.word.replace("ё", "е") for f in parse.lexeme}:
+            if form not in forms and not _other_lemmas(form, parse.normal_form):
+                forms.add(form)
+    return (low, *sorted(forms - {low}))
+
+
+@lru_cache(maxsize=65536)
+def _other_lemmas(form: str, lemma: str) -> bool:
+    """True when ``form`` is also a form of a dictionary word other than ``lemma``."""
+    return any(
+        p.normal_form != lemma
+        for p in _analyzer().parse(form)
+        if p.is_known and "Arch" not in p.tag
+    )

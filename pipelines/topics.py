@@ -263,7 +263,16 @@ class TopicMatcher:
             topic=topic.id,
             score=score,
             terms=terms,
-            hits=[{"term": h[2].label, "field": f, "start": h[0], "end": h[1]} for f, h in counted],
+            hits=[
+                {
+                    "term": h[2].label,
+                    "field": f,
+                    "start": h[0],
+                    "end": h[1],
+                    "weight": h[2].weight * (topic.title_weight if f == "title" else 1.0),
+                }
+                for f, h in counted
+            ],
             snippet=snippet,
             snippet_hits=snippet_hits,
             relevance=level,

@@ -50,6 +50,11 @@ SEARCH_VECTOR_COLUMN = "search_vector"
 SEARCH_VECTOR_INDEX = "ix_articles_search_vector"
 """PostgreSQL GIN index on the search vector (migration-only)."""
 
+MIGRATION_ONLY_INDEXES = frozenset(
+    {SEARCH_VECTOR_INDEX, "ix_articles_search_cjk", "ix_articles_listing"}
+)
+"""PostgreSQL-only indexes made by migrations (0001, 0008) and hidden from autogenerate."""
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
@@ -143,6 +148,7 @@ class Article(Base):
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_id_published_at", "source_id", "published_at"),
         Index("ix_articles_language", "language"),
+        Index("ix_articles_language_published_at", "language", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

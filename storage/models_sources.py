@@ -80,6 +80,7 @@ class StoryFingerprint(Base):
     __tablename__ = "story_fingerprints"
     __table_args__ = (
         Index("ix_story_fingerprints_cluster_id", "cluster_id"),
+        Index("ix_story_fingerprints_cluster_id_seen_at", "cluster_id", "seen_at"),
         Index("ix_story_fingerprints_seen_at", "seen_at"),
     )
 

@@ -6,7 +6,6 @@ column, both created by the migrations; see `search_condition` for the query lan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,18 +17,13 @@ from sqlalchemy import (
     case,
     column,
     exists,
-    false,
     func,
-    literal_column,
-    or_,
     select,
-    table,
 )
 from sqlalchemy.orm import Session
 
+from storage import search
 from storage.models import (
-    FTS_TABLE,
-    SEARCH_VECTOR_COLUMN,
     Article,
     CrawlRun,
     CrawlRunSource,
@@ -38,10 +32,8 @@ from storage.models import (
     TopicMatch,
 )
 from storage.records import FailureRecord, SourceCounts
+from storage.search import Expand
 
-_CJK = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\uac00-\ud7af]"
-)
 _CHUNK = 500
 
 
@@ -58,6 +50,7 @@ class ArticleFilter:
     limit: int | None = 100
     relevance: str | None = None  # "about" or "mentions": only matches at that level
     by_relevance: bool = False  # order: stories about a topic first, then by date
+    expand: Expand | None = None
 
 
 @dataclass(frozen=True)
@@ -77,44 +70,18 @@ class ArticleRow:
     relevance: str | None = None  # of the best match: "about", "mentions", None if unknown
 
 
-def search_condition(dialect: str, query: str) -> ColumnElement[bool]:
+def search_condition(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[bool]:
     """SQL condition for a free-text search over article titles and texts.
 
-    The query is split on whitespace and every word must occur (AND); punctuation-only
-    words are ignored, and a query with no word at all matches nothing. Words are
-    matched as tokens by SQLite FTS5 (``unicode61 remove_diacritics 2``: case- and
-    accent-insensitive) or PostgreSQL ``plainto_tsquery('simple', ...)``; the query is
-    always a bound parameter and never FTS or tsquery syntax.
-
-    Queries containing CJK characters fall back to a case-insensitive substring match
-    (``LIKE`` with ``%`` and ``_`` escaped) of each word on title or text, because
-    Japanese and Chinese have no spaces and neither tokenizer splits them into words.
-    That fallback scans the articles table.
+    Every word must occur; see `storage.search` for how each language is matched.
+    ``expand`` gives the forms of a word to look for (Russian inflections).
     """
-    words = [w for w in query.split() if any(ch.isalnum() for ch in w)]
-    if not words:
-        return false()
-    if _CJK.search(query):
-        return and_(
-            *(
-                or_(
-                    Article.title.icontains(w, autoescape=True),
-                    Article.text.icontains(w, autoescape=True),
-                )
-                for w in words
-            )
-        )
-    if dialect == "sqlite":
-        phrases = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        fts = table(FTS_TABLE, column("rowid"))
-        hits = select(fts.c.rowid).where(literal_column(FTS_TABLE).bool_op("MATCH")(phrases))
-        return Article.id.in_(hits)
-    vector: ColumnElement[Any] = literal_column(f"{Article.__tablename__}.{SEARCH_VECTOR_COLUMN}")
-    return vector.bool_op("@@")(func.plainto_tsquery("simple", " ".join(words)))
+    return search.search_condition(dialect, query, expand)
 
 
 def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
-    """Articles matching the filter, newest published first (undated last), then newest id."""
+    """Articles matching the filter: the best full-text matches first when searching, then
+    newest published first (undated last), then newest id."""
     stmt = select(
         Article.id,
         Article.url,
@@ -135,10 +102,13 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         stmt = stmt.where(Article.published_at < _aware(flt.until, "until"))
     if flt.languages:
         stmt = stmt.where(Article.language.in_(flt.languages))
+    order: list[Any] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
     if flt.search is not None and flt.search.strip():
         dialect = session.get_bind().dialect.name
-        stmt = stmt.where(search_condition(dialect, flt.search))
-    order: list[Any] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
+        stmt = stmt.where(search_condition(dialect, flt.search, flt.expand))
+        rank = search.relevance(dialect, flt.search, flt.expand)
+        if rank is not None:
+            order.insert(0, rank)
     if flt.by_relevance:
         order.insert(0, _relevance_rank(flt))
     stmt = stmt.order_by(*order)

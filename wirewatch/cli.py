@@ -145,6 +145,7 @@ def query(
     fmt: str,
 ) -> None:
     """Search the collected articles. Dates are in the report time zone unless they carry one."""
+    from pipelines.morph import search_forms
     from storage.queries import ArticleFilter, find_articles
 
     with errors_as_messages():
@@ -157,6 +158,7 @@ def query(
             languages=languages,
             search=search,
             limit=limit,
+            expand=search_forms,
             since=parse_when(since, tz) if since else None,
             until=parse_when(until, tz, end_of_day=True) if until else None,
             relevance=relevance,
@@ -297,3 +299,6 @@ cli.add_command(reflag)
 from wirewatch.cli_eval import eval_cmd  # noqa: E402
 
 cli.add_command(eval_cmd)
+from wirewatch.cli_web import serve  # noqa: E402
+
+cli.add_command(serve)

@@ -35,6 +35,7 @@ from wirewatch.config_sources import (
     check_language,
     check_unique_names,
 )
+from wirewatch.config_web import WebConfig, parse_web
 from wirewatch.durations import parse_duration
 from wirewatch.errors import ConfigError
 
@@ -116,6 +117,7 @@ class Config:
     report_delivery: DeliverySettings = field(default_factory=DeliverySettings)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     def source(self, name: str) -> SourceConfig:
         """Return the source called ``name`` or raise ConfigError."""
@@ -196,6 +198,7 @@ def build_config(
         report_delivery=parse_report_delivery(_table(user, "report", where), where, env),
         service=parse_service(_table(user, "service", where), where, env),
         cluster=parse_cluster(_table(user, "cluster", where), where, env),
+        web=parse_web(_table(user, "web", where), where, env),
     )
 
 
@@ -207,6 +210,7 @@ _TOP_KEYS = {
     "report",
     "service",
     "cluster",
+    "web",
     "data_dir",
     "log_level",
     "builtin_sources",

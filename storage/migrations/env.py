@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from storage.db import make_engine, normalize_url
 from storage.errors import StorageError
-from storage.models import FTS_TABLE, SEARCH_VECTOR_COLUMN, SEARCH_VECTOR_INDEX, Base
+from storage.models import FTS_TABLE, MIGRATION_ONLY_INDEXES, SEARCH_VECTOR_COLUMN, Base
 
 config = context.config
 """The Alembic config of this run (from `storage.migrate` or the CLI)."""
@@ -36,7 +36,7 @@ def include_name(name: str | None, type_: str, parent_names: MutableMapping[Any,
     if type_ == "column":
         return not (parent_names.get("table_name") == "articles" and name == SEARCH_VECTOR_COLUMN)
     if type_ == "index":
-        return name != SEARCH_VECTOR_INDEX
+        return name not in MIGRATION_ONLY_INDEXES
     return True
 
 
