@@ -93,6 +93,7 @@ class Service:
             on_report=self._poll_report,
         )
         health = self._health_server()
+        self.web = self._web_site()
         self.scheduler = self._build_scheduler(election)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
@@ -139,6 +140,17 @@ class Service:
             raise ConfigError(
                 f"service.health_port: cannot listen on {where}: {err.strerror}"
             ) from None
+
+    def _web_site(self) -> Any:
+        """The read-only web site in a thread of this process, when ``[web] enabled``."""
+        if not self.config.web.enabled:
+            return None
+        from wirewatch.cli_web import start_web
+
+        try:
+            return start_web(self.config)
+        except (RuntimeError, OSError) as err:
+            raise ConfigError(f"web: cannot serve the site: {err}") from None
 
     def _build_scheduler(self, election: Election) -> BackgroundScheduler:
         def may_start() -> bool:
@@ -319,6 +331,8 @@ class Service:
         election.release()
         if health:
             health.stop()
+        if self.web is not None:
+            self.web.stop()
         self.queue.close()
         self.engine.dispose()
         logger.info("wirewatch service stopped")

@@ -13,9 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     case,
-    column,
     exists,
     func,
     select,

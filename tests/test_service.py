@@ -111,3 +111,30 @@ def test_overload_is_polled_oldest_first_and_reported(tmp_path: Path) -> None:
     assert health["backlog"]["due"] >= 1, health
     # oldest due first: no source starves; every one was polled about as often as the others
     assert min(arrivals.values()) >= max(arrivals.values()) - 2, arrivals
+
+
+def test_the_service_serves_the_web_site_when_enabled(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'web.db'}"
+    port = free_port()
+    with MockWire.from_directory(SITE) as wire:
+        config = write_config(
+            tmp_path / "wirewatch.toml",
+            db,
+            [{"name": "mockwire", "feeds": [f"{wire.base_url}/rss.xml"], "interval": "1h"}],
+        )
+        config.write_text(
+            config.read_text() + f"[web]\nenabled = true\nport = {port}\n", encoding="utf-8"
+        )
+        svc = ServiceProcess(config, tmp_path / "service.log")
+        try:
+            svc.wait_for(lambda: query(db, "select 1 from articles limit 1"), 60, "nothing stored")
+            home = svc.wait_for(
+                lambda: (r := http_get(f"http://127.0.0.1:{port}/"))[0] == 200 and r, 30,
+                "the site did not answer",
+            )  # fmt: skip
+            code, _ = svc.stop()
+        finally:
+            svc.kill()
+    assert code == 0, svc.log
+    assert "kuril" in home[1].lower()
+    assert http_get(f"http://127.0.0.1:{port}/")[0] == 0  # stopped with the service
