@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 import click
 
 from wirewatch.clikit import (
+    TEXT,
     State,
     check_topics,
     errors_as_messages,
     open_session,
     parse_when,
+    run_guarded,
     state,
 )
 from wirewatch.output import FORMATS, render
@@ -30,6 +32,8 @@ from wirewatch.output import FORMATS, render
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_LIMIT = 1_000_000
+"""Most rows `query --limit` returns."""
 QUERY_COLUMNS = ("published", "source", "language", "topics", "title", "url", "snippet")
 JSON_COLUMNS = (
     "url",
@@ -67,7 +71,9 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: b
 
 
 @cli.command()
-@click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, type=TEXT, help="Crawl only this source (repeatable)."
+)
 def crawl(sources: tuple[str, ...]) -> None:
     """Crawl the configured sources once, now, and print a per-source summary."""
     from pipelines.extract import start_fork_server
@@ -102,13 +108,13 @@ def crawl(sources: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.option("--topic", "topics", multiple=True, help="Only articles flagged for this topic.")
-@click.option("--source", "sources", multiple=True, help="Only articles from this source.")
-@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601 datetime).")
-@click.option("--until", help="Published before; a date includes that whole day.")
-@click.option("--lang", "languages", multiple=True, help="Only this language (en, ru, ja...).")
-@click.option("--search", help="Full-text search over title and text.")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--topic", "topics", multiple=True, type=TEXT, help="Only this topic's articles.")
+@click.option("--source", "sources", multiple=True, type=TEXT, help="Only this source's articles.")
+@click.option("--since", type=TEXT, help="Published at or after (YYYY-MM-DD or ISO 8601).")
+@click.option("--until", type=TEXT, help="Published before; a date includes that whole day.")
+@click.option("--lang", "languages", multiple=True, type=TEXT, help="Only this language (en...).")
+@click.option("--search", type=TEXT, help="Full-text search over title and text.")
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def query(
     topics: tuple[str, ...],
@@ -219,9 +225,9 @@ def config_cmd() -> None:
     click.echo(f"sources:     {len(enabled)} enabled: {', '.join(enabled)}")
 
 
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="wirewatch")
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one line and exit 1 for anything no command translated."""
+    run_guarded(cli, sys.argv[1:] if argv is None else argv, "wirewatch")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from wirewatch.clikit import errors_as_messages, open_session, state
+from wirewatch.clikit import TEXT, check_day, errors_as_messages, open_session, state
 from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
@@ -57,7 +57,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
 
 
 @sources.command("check")
-@click.option("--source", "names", multiple=True, help="Check only this source (repeatable).")
+@click.option(
+    "--source", "names", multiple=True, type=TEXT, help="Check only this source (repeatable)."
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def sources_check(names: tuple[str, ...], fmt: str) -> None:
     """Fetch one feed and one article per source; report what still works. Exit 1 on a failure."""
@@ -72,7 +74,9 @@ def sources_check(names: tuple[str, ...], fmt: str) -> None:
 
 
 @click.command("poll")
-@click.option("--source", "names", multiple=True, help="Poll only this source (repeatable).")
+@click.option(
+    "--source", "names", multiple=True, type=TEXT, help="Poll only this source (repeatable)."
+)
 def poll(names: tuple[str, ...]) -> None:
     """Poll the sources politely once: conditional requests, only new or changed articles."""
     from wirewatch.crawl import run_crawl
@@ -90,9 +94,9 @@ def poll(names: tuple[str, ...]) -> None:
 
 
 @click.command("backfill")
-@click.option("--source", "name", required=True, help="The source to backfill.")
-@click.option("--since", required=True, help="First day (YYYY-MM-DD).")
-@click.option("--until", help="Last day, included (YYYY-MM-DD; default: yesterday).")
+@click.option("--source", "name", required=True, type=TEXT, help="The source to backfill.")
+@click.option("--since", required=True, type=TEXT, help="First day (YYYY-MM-DD).")
+@click.option("--until", type=TEXT, help="Last day, included (YYYY-MM-DD; default: yesterday).")
 def backfill(name: str, since: str, until: str | None) -> None:
     """Walk a source's dated archive from --since to --until; resumes where it stopped."""
     from scrapers.backfill import BackfillSpider
@@ -134,9 +138,10 @@ def backfill(name: str, since: str, until: str | None) -> None:
 
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}", param_hint=option) from None
+    return check_day(day, option)
 
 
 def _duration(seconds: float) -> str:

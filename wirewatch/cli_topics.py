@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from pipelines.topics import Explanation, TopicMatcher, compile_topics
-from wirewatch.clikit import check_topics, errors_as_messages, open_session, parse_when, state
+from wirewatch.clikit import TEXT, check_topics, errors_as_messages, open_session, parse_when, state
 from wirewatch.config import Config
 from wirewatch.errors import WirewatchError
 
@@ -95,8 +95,10 @@ def render_explanations(exs: list[Explanation], title: str, text: str) -> str:
 
 @click.command()
 @click.argument("source")
-@click.option("--topic", "topics", multiple=True, help="Explain only this topic (repeatable).")
-@click.option("--lang", "language", help="Use only the term lists of this language.")
+@click.option(
+    "--topic", "topics", multiple=True, type=TEXT, help="Explain only this topic (repeatable)."
+)
+@click.option("--lang", "language", type=TEXT, help="Use only the term lists of this language.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -133,9 +135,13 @@ def _reflag_batches(
 
 
 @click.command()
-@click.option("--topic", "topics", multiple=True, help="Re-apply only this topic (repeatable).")
-@click.option("--since", help="Only articles published at or after (YYYY-MM-DD or ISO 8601).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--topic", "topics", multiple=True, type=TEXT, help="Re-apply only this topic (repeatable)."
+)
+@click.option(
+    "--since", type=TEXT, help="Only articles published at or after (YYYY-MM-DD or ISO 8601)."
+)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=200, show_default=True)
 def reflag(topics: tuple[str, ...], since: str | None, batch_size: int) -> None:
     """Re-apply the current topic rules to stored articles; safe to interrupt and re-run."""
     from storage.rematch import RematchCounts, count_articles
