@@ -8,6 +8,7 @@ failures back off exponentially, never sooner than a server's ``Retry-After``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,11 @@ from sqlalchemy.orm import Session
 from storage import models
 from storage.models_sources import ArticleKey, FeedState, SeenLink, SourceState
 from storage.writes import _chunks, _insert_stmt
+
+logger = logging.getLogger(__name__)
+
+MAX_POLL_DELAY = 366 * 86400
+"""Longest wait before a source's next poll, whatever a server asked (seconds)."""
 
 _FEEDS = cast(Table, FeedState.__table__)
 _STATES = cast(Table, SourceState.__table__)
@@ -152,6 +158,11 @@ def record_source_poll(
     else:
         state.consecutive_failures = 0
         state.interval = delay = adapt_interval(current, state.last_new_items, policy)
+    if not delay <= MAX_POLL_DELAY:  # also NaN
+        logger.warning(
+            "%s: next poll in %s s is out of bounds; taken as %d s", source, delay, MAX_POLL_DELAY
+        )
+        delay = MAX_POLL_DELAY
     state.next_poll = when + timedelta(seconds=delay)
     return state
 

@@ -82,6 +82,8 @@ class CrawlConfig:
     extract_in_process: bool = False
     min_article_chars: int = 200
     store_batch_size: int = 100
+    max_crawl_delay: float = 60.0
+    max_retry_after: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,9 @@ def _int(value: Any, where: str, key: str, *, minimum: int = 0) -> int:
     return value
 
 
+_CRAWL_DURATIONS = {"timeout", "max_crawl_delay", "max_retry_after"}
+
+
 def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
     defaults = CrawlConfig()
     _check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")
@@ -272,7 +277,7 @@ def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
         elif isinstance(current, int):
             values[key] = _int(raw, where, name, minimum=0 if key in _ZERO_OK else 1)
         elif isinstance(current, float):
-            if key == "timeout" and isinstance(raw, str):
+            if key in _CRAWL_DURATIONS and isinstance(raw, str):
                 values[key] = _duration(raw, where, name)
             else:
                 values[key] = _number(raw, where, name)
