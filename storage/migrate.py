@@ -118,7 +118,9 @@ def _run(engine: Engine, what: str, action: Callable[[Config], None]) -> None:
     try:
         with _schema_lock(engine), engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # held to the end of the transaction
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             action(alembic_config(conn))
     except CommandError as err:
         raise StorageError(f"migration {what} failed: {one_line(err)}") from err

@@ -22,6 +22,7 @@ from wirewatch.clikit import (
     State,
     check_topics,
     errors_as_messages,
+    finish_crawl_command,
     open_session,
     parse_when,
     run_guarded,
@@ -101,10 +102,7 @@ def crawl(sources: tuple[str, ...]) -> None:
         ),
         nl=False,
     )
-    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
-    if summary.nothing_crawled:
-        click.echo("wirewatch: error: nothing could be crawled", err=True)
-        sys.exit(1)
+    finish_crawl_command(summary, "crawled")
 
 
 @cli.command()

@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from wirewatch.clikit import TEXT, check_day, errors_as_messages, open_session, state
+from wirewatch.clikit import (
+    TEXT,
+    check_day,
+    errors_as_messages,
+    finish_crawl_command,
+    open_session,
+    state,
+)
 from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
@@ -87,10 +94,7 @@ def poll(names: tuple[str, ...]) -> None:
         )
     rows = [{k: getattr(c, k) for k in SUMMARY_COLUMNS} for c in summary.counts]
     click.echo(render(rows, "table", SUMMARY_COLUMNS), nl=False)
-    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
-    if summary.nothing_crawled:
-        click.echo("wirewatch: error: nothing could be polled", err=True)
-        sys.exit(1)
+    finish_crawl_command(summary, "polled")
 
 
 @click.command("backfill")

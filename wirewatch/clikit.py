@@ -141,6 +141,18 @@ def open_session(config: Config) -> Iterator[Any]:
         engine.dispose()
 
 
+def finish_crawl_command(summary: Any, verb: str) -> None:
+    """Print a crawl's closing line; exit 1 when nothing was crawled or not all was stored."""
+    status = f" (run {summary.status})" if summary.status not in ("unknown", "ok") else ""
+    click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}")
+    if summary.problem:
+        click.echo(f"wirewatch: error: {' '.join(summary.problem.split())}", err=True)
+        sys.exit(1)
+    if summary.nothing_crawled:
+        click.echo(f"wirewatch: error: nothing could be {verb}", err=True)
+        sys.exit(1)
+
+
 def verbose_requested(args: list[str]) -> bool:
     """Whether ``-v``/``--verbose`` is among the global options (before the command)."""
     takes_value = {"--config", "--log-format"}
