@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -194,9 +194,10 @@ def db_upgrade() -> None:
 
 @db.command("check")
 def db_check() -> None:
-    """Fail when the models and the migrations disagree."""
-    from storage.db import make_engine
+    """Fail when the models and the migrations disagree; close crawl runs whose process is gone."""
+    from storage.db import make_engine, make_sessionmaker
     from storage.migrate import check, upgrade
+    from storage.runs import close_lost_runs
 
     with errors_as_messages():
         engine = make_engine(state().config.database_url)
@@ -204,6 +205,11 @@ def db_check() -> None:
             upgrade(engine)
             check(engine)
             click.echo("models and migrations agree")
+            with make_sessionmaker(engine).begin() as session:
+                lost = close_lost_runs(session, datetime.now(UTC))
+            for run_id, reason in lost:
+                click.echo(f"crawl run {run_id} closed as failed: {reason}")
+            click.echo(f"{len(lost)} lost crawl run(s) closed")
         finally:
             engine.dispose()
 

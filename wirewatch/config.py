@@ -209,10 +209,19 @@ def _default_db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'wirewatch.db'}"
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Largest config file read (a device or a runaway file is refused, not read for ever)."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: config file larger than {MAX_CONFIG_BYTES} bytes")
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 ({err.reason})") from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as err:
