@@ -32,6 +32,7 @@ _SEEN = cast(Table, SeenLink.__table__)
 _KEYS = cast(Table, ArticleKey.__table__)
 _ARTICLES = cast(Table, models.Article.__table__)
 _SOURCES = cast(Table, models.Source.__table__)
+_FAILURES = cast(Table, models.FetchFailure.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,8 @@ def mark_links_seen(
 
 
 def source_overview(session: Session, names: Sequence[str], now: datetime) -> list[dict[str, Any]]:
-    """Per source: its stored state and the articles first seen in the last 24 hours."""
+    """Per source: its stored state, the articles first seen and the fetches, feed items
+    and pages that failed (``fetch_failures``) in the last 24 hours."""
     states = {s.source: s for s in session.scalars(select(SourceState))}
     since = now - timedelta(hours=24)
     stmt = (
@@ -233,6 +235,11 @@ def source_overview(session: Session, names: Sequence[str], now: datetime) -> li
         .group_by(_SOURCES.c.name)
     )
     fresh = {name: int(n) for name, n in session.execute(stmt)}
+    fail = _FAILURES.c
+    failed_stmt = (
+        select(fail.source, func.count()).where(fail.occurred_at >= since).group_by(fail.source)
+    )
+    failed = {name: int(n) for name, n in session.execute(failed_stmt)}
     rows = []
     for name in names:
         st = states.get(name)
@@ -242,6 +249,7 @@ def source_overview(session: Session, names: Sequence[str], now: datetime) -> li
                 "last_poll": st.last_polled if st else None,
                 "last_status": st.last_status if st else None,
                 "new_24h": fresh.get(name, 0),
+                "failed_24h": failed.get(name, 0),
                 "failures": st.consecutive_failures if st else 0,
                 "next_poll": st.next_poll if st else None,
                 "interval": st.interval if st else None,

@@ -25,6 +25,7 @@ SOURCE_COLUMNS = (
     "last_poll",
     "last_status",
     "new_24h",
+    "failed_24h",
     "failures",
     "next_poll",
     "interval",
