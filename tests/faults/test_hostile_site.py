@@ -258,7 +258,8 @@ def test_each_fault_leaves_a_trace_and_the_rest_goes_on(crawl: Crawl, name: str)
         assert crawl.sources[name]["failed_24h"] == len(failures)
     good = rows(
         crawl.db_url,
-        "SELECT count(*) FROM articles a JOIN sources s ON s.id = a.source_id WHERE s.name = 'good'",
+        "SELECT count(*) FROM articles a JOIN sources s ON s.id = a.source_id "
+        "WHERE s.name = 'good'",
     )
     assert good[0][0] == 3
 
