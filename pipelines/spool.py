@@ -78,6 +78,25 @@ def spool(directory: Path, name: str, records: list[ArticleRecord | FailureRecor
     return path
 
 
+def keep(
+    directory: Path | None,
+    name: str,
+    records: list[ArticleRecord | FailureRecord],
+    why: str | None,
+) -> tuple[str, Path | None]:
+    """Spool ``records`` that could not be written; (one-line account, spool file or None)."""
+    what = f"{len(records)} records could not be written ({why or 'unknown error'})"
+    if directory is None:
+        return f"{what}; not kept (no spool directory); the next poll fetches them again", None
+    try:
+        path = spool(directory, name, records)
+    except OSError as err:
+        logger.error("cannot spool %d records: %s", len(records), err.strerror or err)
+        return f"{what}; spooling failed too ({err.strerror or err}): lost", None
+    logger.error("%s; spooled to %s for the next crawl", what, path)
+    return f"{what}; spooled to {path} for the next crawl", path
+
+
 def claim(directory: Path) -> list[Path]:
     """Take every spool file no live process has claimed; returns the claimed paths."""
     if not directory.is_dir():

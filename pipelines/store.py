@@ -33,6 +33,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
 from pipelines import spool
+from pipelines.runstate import failure_of, run_status, source_policy
 from pipelines.simhash import fingerprint
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
@@ -41,7 +42,7 @@ from storage.backfill import BackfillStep
 from storage.db import make_engine, make_sessionmaker
 from storage.errors import one_line
 from storage.records import ArticleRecord, FailureRecord, SourceCounts
-from storage.sources import FeedPoll, IntervalPolicy
+from storage.sources import FeedPoll
 
 logger = logging.getLogger(__name__)
 
@@ -164,19 +165,8 @@ class StorePipeline:
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         """Record a page or article another pipeline failed on, with the error."""
-        if not isinstance(item, ArticlePage | ArticleRecord):
-            return
-        stage = "extract" if isinstance(item, ArticlePage) else "store"
-        self.failures.append(
-            FailureRecord(
-                source=item.source,
-                url=item.url,
-                stage=stage,
-                reason=f"internal error: {one_line(failure.value)}"[:300],
-                http_status=None,
-                occurred_at=datetime.now(UTC),
-            )
-        )
+        if (record := failure_of(item, failure.value)) is not None:
+            self.failures.append(record)
 
     def _replay(self) -> None:
         """Queue the records earlier crawls spooled, to be written first."""
@@ -230,21 +220,34 @@ class StorePipeline:
             return
         except Exception as err:  # a value the database or our code refuses
             logger.warning("batch refused (%s); writing its records one by one", one_line(err))
-            if not isinstance(err, SQLAlchemyError):
-                logger.error("polling state of this batch not recorded: %s", one_line(err))
-                self.polls, self.links, self.steps = [], [], []
             articles, outcomes, refused = self._write_one_by_one(articles)
-            failures = failures + refused
-            try:
-                self._write([], failures)
-            except SQLAlchemyError as again:
-                self.last_error = one_line(again)
-                self.failures = failures + self.failures
-                logger.error("failures of this batch kept for retry: %s", one_line(again))
-                failures = []
+            failures = self._write_rest(failures + refused)
         spool.release(self.replayed)
         self.replayed = []
         self._count(articles, outcomes, failures)
+
+    def _write_rest(self, failures: list[FailureRecord]) -> list[FailureRecord]:
+        """Write failures and polling state after a refused batch; returns what was written.
+
+        Polling state the database refuses is dropped with a log line (its feeds are
+        simply polled again); failures that cannot be written now stay buffered.
+        """
+        try:
+            self._write([], failures, state=True)
+            return failures
+        except (OperationalError, InterfaceError) as err:
+            self.last_error = one_line(err)
+        except Exception as err:
+            logger.error("polling state of this batch not recorded: %s", one_line(err))
+            self.polls, self.links, self.steps = [], [], []
+            try:
+                self._write([], failures)
+                return failures
+            except SQLAlchemyError as again:
+                self.last_error = one_line(again)
+        self.failures = failures + self.failures
+        logger.error("%d failure records kept for retry: %s", len(failures), self.last_error)
+        return []
 
     def _write(
         self, articles: list[ArticleRecord], failures: list[FailureRecord], state: bool = False
@@ -356,18 +359,13 @@ class StorePipeline:
     def _spool_unwritten(self) -> str:
         """Spool what could not be written; the run's error message says where it went."""
         records: list[ArticleRecord | FailureRecord] = [*self.articles, *self.failures]
-        what = f"{len(records)} records could not be written ({self.last_error or 'unknown'})"
-        if self.spool_dir is None:
-            return f"{what}; not kept (no spool directory); the next poll fetches them again"
-        try:
-            path = spool.spool(self.spool_dir, f"run-{self.run_id}-{os.getpid()}", records)
-        except OSError as err:
-            logger.error("cannot spool %d records: %s", len(records), err.strerror or err)
-            return f"{what}; spooling failed too ({err.strerror or err}): lost"
-        spool.release(self.replayed)  # their records are in the new file
-        self.crawler.stats.set_value("wirewatch/spooled", str(path))
-        logger.error("%s; spooled to %s for the next crawl", what, path)
-        return f"{what}; spooled to {path} for the next crawl"
+        message, path = spool.keep(
+            self.spool_dir, f"run-{self.run_id}-{os.getpid()}", records, self.last_error
+        )
+        if path is not None:
+            spool.release(self.replayed)  # their records are in the new file
+            self.crawler.stats.set_value("wirewatch/spooled", str(path))
+        return message
 
     def _record_sources(self, spider: Any) -> None:
         """Fold this crawl's feed polls into each source's state and next poll time."""
@@ -383,21 +381,3 @@ class StorePipeline:
                     )
             except Exception as err:  # one source's state never costs the others theirs
                 logger.error("could not record polling state of %s: %s", name, one_line(err))
-
-
-def source_policy(src: dict[str, Any]) -> IntervalPolicy:
-    """A source's interval policy from its settings dict (interval, interval_bounds)."""
-    base = float(src.get("interval", 900.0))
-    low, high = src.get("interval_bounds") or (base / 4, base * 8)
-    return IntervalPolicy(base=base, minimum=float(low), maximum=float(high))
-
-
-def run_status(reason: str, counts: list[SourceCounts], lost: int) -> str:
-    """How a crawl run ended: ok, partial, failed or interrupted."""
-    if reason in {"shutdown", "cancelled"}:
-        return "interrupted"
-    fetched = sum(c.fetched for c in counts)
-    failed = sum(c.failed for c in counts)
-    if lost or (failed and not fetched):
-        return "failed" if not fetched else "partial"
-    return "partial" if failed else "ok"
