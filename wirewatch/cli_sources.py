@@ -32,6 +32,8 @@ SOURCE_COLUMNS = (
     "error",
 )
 CHECK_COLUMNS = ("source", "discovery", "extraction", "date", "language", "feed", "article")
+MAX_BACKFILL_DAYS = 3660
+"""Most days one `wirewatch backfill` walks (ten years)."""
 SUMMARY_COLUMNS = ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
 
 
@@ -119,6 +121,10 @@ def backfill(name: str, since: str, until: str | None) -> None:
         last = _day(until, "--until") if until else date.today() - timedelta(days=1)
         if last < first:
             raise ConfigError("--until is before --since")
+        if (last - first).days >= MAX_BACKFILL_DAYS:
+            raise ConfigError(
+                f"--since..--until spans more than {MAX_BACKFILL_DAYS} days; backfill in parts"
+            )
         summary = run_crawl(
             config,
             [name],

@@ -307,12 +307,16 @@ class WireSpider(scrapy.Spider):
         """Record a request that failed (HTTP error, timeout, refused, too large)."""
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("wirewatch_source", "?")
+        stage = request.meta.get("wirewatch_stage", "download")
         if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             self._inc(source, "robots_forbidden")
             self.logger.info("robots.txt forbids %s", request.url)
+            if stage in {"feed", "sitemap", "listing"}:  # a source that cannot be read says so
+                reason = "forbidden by robots.txt"
+                yield self._failed_poll(request, source, reason, None, failure)
+                yield self._failure(source, request.url, stage, reason, None)
             return
         reason, status = describe_failure(failure, self.timeout)
-        stage = request.meta.get("wirewatch_stage", "download")
         if stage in {"feed", "sitemap", "listing"}:
             yield self._failed_poll(request, source, reason, status, failure)
         yield self._failure(source, request.url, stage, reason, status)

@@ -197,3 +197,17 @@ def test_every_command_is_walked() -> None:
         walked.add(tuple(words[:1]))
     missing = [" ".join(p) for p in _command_paths(cli) if p not in walked]
     assert not missing, f"commands without a hostile-argument case: {missing}"
+
+
+def test_a_backfill_over_centuries_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'builtin_sources = false\n[database]\nurl = "sqlite:///{tmp_path / "w.db"}"\n'
+        '[[sources]]\nname = "arch"\nfeeds = ["http://127.0.0.1:9/f.xml"]\n'
+        'archive = "http://127.0.0.1:9/{date:%Y-%m-%d}.xml"\n',
+        encoding="utf-8",
+    )
+    proc = run_cli(
+        config, "backfill", "--source", "arch", "--since", "1900-01-01", "--until", "9998-12-31"
+    )
+    assert "backfill in parts" in assert_one_line_error(proc, code=2)

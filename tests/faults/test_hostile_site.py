@@ -151,6 +151,9 @@ CASES: dict[str, Case] = {
         failures_at_least=MAX_ARTICLES,
         extra={"max_failures": MAX_ARTICLES},
     ),
+    "feed-forbidden-by-robots": Case(
+        _feed("forbidden"), {}, 0, ("feed", "forbidden by robots.txt")
+    ),
     "absurd-dates": Case(
         {
             "/dates/feed.xml": Route(
@@ -204,7 +207,8 @@ def crawl(
         else:
             db_url = stack.enter_context(postgres_schema_url(request))
         wire = stack.enter_context(MockWire())
-        wire.add("/robots.txt", Route(b"User-agent: *\nAllow: /\n", content_type="text/plain"))
+        robots = b"User-agent: *\nDisallow: /forbidden/\n"
+        wire.add("/robots.txt", Route(robots, content_type="text/plain"))
         for case in CASES.values():
             for path, route in case.routes.items():
                 wire.add(path, route)
@@ -232,6 +236,7 @@ def test_the_crawl_ends_truthfully(crawl: Crawl) -> None:
     (status,) = rows(crawl.db_url, "SELECT status FROM crawl_runs")
     assert status[0] == "partial"
     assert len(crawl.wire.requests) < 400  # bounded: caps held
+    assert crawl.wire.requested("/forbidden/feed.xml") == 0
 
 
 @pytest.mark.parametrize("name", list(CASES))
