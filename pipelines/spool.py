@@ -104,6 +104,8 @@ def claim(directory: Path) -> list[Path]:
     mine = f"{CLAIMED}{os.getpid()}"
     claimed = []
     for path in sorted(directory.glob("*.jsonl*")):
+        if path.name.startswith("."):  # a spool file still being written
+            continue
         base, _, owner = path.name.partition(CLAIMED)
         if owner and owner.isdigit() and _alive(int(owner)):
             continue
