@@ -115,9 +115,11 @@ class StorePipeline:
                     runs.claim_run(session, given, datetime.now(UTC))
                 self.run_id = given or writes.start_run(session, sorted(sources))
         except SQLAlchemyError as err:
+            # the spider sees this and requests nothing; the CLI says it in one line
             self.crawler.stats.set_value("wirewatch/store_error", one_line(err))
             logger.error("cannot start the crawl run: %s", one_line(err))
-            raise
+            self.engine.dispose()
+            return
         self.crawler.stats.set_value("wirewatch/run_id", self.run_id)
         self._replay()
         logger.info("crawl run %s started: %s", self.run_id, ", ".join(sorted(sources)))
@@ -322,7 +324,8 @@ class StorePipeline:
         """Write what is left in the buffer."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        self.flush()
+        if self.run_id is not None:
+            self.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Finish the run row: status from the close reason and what was stored."""

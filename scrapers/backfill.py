@@ -67,6 +67,8 @@ class BackfillSpider(WireSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Request the first unfinished day's archive."""
+        if self.store_unavailable():
+            return
         if len(self.sources) != 1 or not self.source.get("archive") or self.polling is None:
             self.logger.error("backfill needs exactly one source with an archive and a database")
             return

@@ -92,6 +92,8 @@ class WireSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Request every feed, sitemap and listing page of every selected source."""
+        if self.store_unavailable():
+            return
         kinds = (
             ("feeds", self.parse_feed, "feed"),
             ("sitemaps", self.parse_sitemap, "sitemap"),
@@ -103,6 +105,14 @@ class WireSpider(scrapy.Spider):
             for key, callback, stage in kinds:
                 for url in src.get(key, ()):
                     yield self._feed_request(src["name"], url, callback, stage, known.get(url))
+
+    def store_unavailable(self) -> bool:
+        """True when the store could not start the crawl run: then nothing is requested."""
+        stats = self.crawler.stats
+        if stats is None or not (error := stats.get_value("wirewatch/store_error")):
+            return False
+        self.logger.error("nothing crawled: the crawl run could not be started (%s)", error)
+        return True
 
     def _feed_request(
         self, source: str, url: str, callback: Any, stage: str, validators: Any, **meta: Any

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -300,3 +301,23 @@ def test_concurrent_first_start_on_a_new_database(tmp_path: Path, db_url: str) -
                 stream.close()
     assert [code for code, _ in results] == [0] * 6, results
     assert len(rows(db_url, "SELECT version_num FROM alembic_version")) == 1
+
+
+@pytest.mark.e2e
+def test_a_run_that_cannot_be_started_crawls_nothing_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    with MockWire() as wire:
+        config = write_config(tmp_path, f"sqlite:///{db}", {"s": {"feeds": _site(wire, 1)}})
+        assert run_cli(config, "db", "upgrade").returncode == 0
+        conn = sqlite3.connect(db)
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON crawl_runs "
+            "BEGIN SELECT RAISE(ABORT, 'no runs today'); END"
+        )
+        conn.commit()
+        conn.close()
+        proc = run_cli(config, "crawl", timeout=120)
+        assert wire.requests == []
+    line = assert_one_line_error(proc, code=1)
+    assert "could not start the crawl run: no runs today" in line
+    assert "Traceback" not in proc.stderr
