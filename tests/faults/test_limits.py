@@ -260,3 +260,29 @@ def test_a_new_output_file_gets_the_umask_mode(report_config: Path, tmp_path: Pa
 def test_output_on_an_unwritable_path_is_one_line(report_config: Path) -> None:
     proc = _report(report_config, "/proc/wirewatch-report.md")
     assert_one_line_error(proc, code=1)
+
+
+# --- backfill: an archive day that cannot be read -------------------------------------------
+
+
+def test_an_unreadable_archive_day_is_recorded_and_stops_the_backfill(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'w.db'}"
+    with MockWire() as wire:
+        wire.add("/robots.txt", Route(b"User-agent: *\nAllow: /\n", content_type="text/plain"))
+        wire.add(
+            "/archive/2026-11-20.xml",
+            Route(b'<?xml version="1.0"?><rss><channel/></rss>', content_type="application/xml"),
+        )
+        source = {
+            "feeds": [wire.url("/feed.xml")],
+            "archive": wire.url("/archive/{date:%Y-%m-%d}.xml"),
+        }
+        config = write_config(tmp_path, db_url, {"arch": source})
+        proc = run_cli(
+            config, "backfill", "--source", "arch", "--since", "2026-11-20", "--until", "2026-11-21"
+        )
+        assert wire.requested("/archive/2026-11-21.xml") == 0  # stopped at the bad day
+    assert "backfill stopped before 2026-11-20" in assert_one_line_error(proc, code=1)
+    ((stage, reason),) = rows(db_url, "SELECT stage, reason FROM fetch_failures")
+    assert stage == "archive" and "not a sitemap" in reason
+    assert running_runs(db_url) == []
