@@ -142,11 +142,19 @@ def open_session(config: Config) -> Iterator[Any]:
 
 
 def finish_crawl_command(summary: Any, verb: str) -> None:
-    """Print a crawl's closing line; exit 1 when nothing was crawled or not all was stored."""
+    """Print a crawl's closing line; exit 1 when not all was stored, the crawl was
+    interrupted, or nothing could be crawled."""
     status = f" (run {summary.status})" if summary.status not in ("unknown", "ok") else ""
     click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}")
     if summary.problem:
         click.echo(f"wirewatch: error: {' '.join(summary.problem.split())}", err=True)
+        sys.exit(1)
+    if summary.status == "interrupted":
+        click.echo(
+            f"wirewatch: error: interrupted ({summary.finish_reason}): what was fetched is "
+            "stored; the rest is fetched by the next crawl",
+            err=True,
+        )
         sys.exit(1)
     if summary.nothing_crawled:
         click.echo(f"wirewatch: error: nothing could be {verb}", err=True)

@@ -80,12 +80,13 @@ def test_sigterm_stops_a_crawl_waiting_on_crawl_delay(tmp_path: Path) -> None:
             time.sleep(1.0)  # now waiting out the 600 s spacing
             proc.send_signal(signal.SIGTERM)
             stopped = time.monotonic()
-            _, err = proc.communicate(timeout=60)
+            out, err = proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
     assert time.monotonic() - stopped < 30, err[-2000:]
-    assert "Traceback" not in err
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    assert "interrupted (shutdown)" in assert_one_line_error(done, code=1)
     assert running_runs(db_url) == []
     assert rows(db_url, "SELECT status FROM crawl_runs")[0][0] == "interrupted"
 
