@@ -2,12 +2,12 @@
 
 A ``crawl_runs`` row is ``running`` while its crawl lives. A crawl killed with SIGKILL
 (or its machine) never finishes its row, so each row records its owner
-(``host:pid:start``, the start being the process's start time in clock ticks, so a
-reused pid is not mistaken for the crawl) and a heartbeat the crawl refreshes while it
-runs. ``close_lost_runs`` closes as ``failed`` (error ``lost: ...``) every running row
-whose owner on this host is gone, and every row with no sign of life for
-``stale_after`` (an owner on another host, or none recorded). Functions take a
-``Session`` and never commit.
+(``host:pid:start``: the host name with its PID namespace, the pid, and the process's
+start time in clock ticks, so a reused pid is not mistaken for the crawl) and a
+heartbeat the crawl refreshes while it runs. ``close_lost_runs`` closes as ``failed``
+(error ``lost: ...``) every running row whose owner on this host is gone, and every row
+with no sign of life for ``stale_after`` (an owner on another host or PID namespace, or
+none recorded). Functions take a ``Session`` and never commit.
 """
 
 from __future__ import annotations
@@ -45,10 +45,21 @@ def _start_ticks(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else "?"
 
 
+def _host() -> str:
+    """This host's name and PID namespace: pids are only comparable within one namespace
+    (two containers may share a host name but not their pids)."""
+    try:
+        namespace = str(Path("/proc/self/ns/pid").readlink()).partition("[")[2].rstrip("]")
+    except OSError:
+        namespace = ""
+    name = socket.gethostname().replace(":", "_")
+    return f"{name}/{namespace}" if namespace else name
+
+
 def process_owner(pid: int | None = None) -> str:
-    """``host:pid:start`` of this process (or of ``pid`` on this host)."""
+    """``host:pid:start`` of this process (or of ``pid`` in this PID namespace)."""
     pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or '?'}"
+    return f"{_host()}:{pid}:{_start_ticks(pid) or '?'}"
 
 
 def owner_alive(owner: str) -> bool | None:
@@ -57,7 +68,7 @@ def owner_alive(owner: str) -> bool | None:
     if len(parts) != 3 or not parts[1].isdigit():
         return None
     host, pid, start = parts[0], int(parts[1]), parts[2]
-    if host != socket.gethostname():
+    if host != _host():
         return None
     if Path("/proc/self/stat").exists():
         now = _start_ticks(pid)
