@@ -7,13 +7,24 @@ Items are buffered and written every
 its own transaction, so killing a crawl loses at most the batch in flight. Pages the
 extract pipeline dropped are recorded as failures with the drop's reason. When the
 database is unreachable the batch stays buffered and is retried at the next flush.
+
+The run row names its owning process and gets a heartbeat every minute, so a crawl that
+is killed can be told apart from one that runs (``storage.runs.close_lost_runs``).
+Records still unwritten when the crawl ends (database gone, disk full) are spooled to
+``WIREWATCH_SPOOL_DIR`` and written by the next crawl (``pipelines.spool``); the run's
+status, error and the crawl stats say how many and where. An error in another pipeline
+is a recorded failure of its page, never a silent loss.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from scrapy import signals
@@ -21,15 +32,17 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from twisted.internet import task
 
+from pipelines import spool
+from pipelines.runstate import failure_of, run_status, source_policy
 from pipelines.simhash import fingerprint
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
-from storage import backfill, identity, sources, writes
+from storage import backfill, identity, runs, sources, writes
 from storage.backfill import BackfillStep
 from storage.db import make_engine, make_sessionmaker
 from storage.errors import one_line
 from storage.records import ArticleRecord, FailureRecord, SourceCounts
-from storage.sources import FeedPoll, IntervalPolicy
+from storage.sources import FeedPoll
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +50,20 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     """Persist ArticleRecords and FailureRecords; keep the crawl run's per-source counts."""
 
-    def __init__(self, crawler: Any, url: str, *, batch_size: int, flush_seconds: float) -> None:
+    def __init__(
+        self,
+        crawler: Any,
+        url: str,
+        *,
+        batch_size: int,
+        flush_seconds: float,
+        spool_dir: Path | None = None,
+    ) -> None:
         self.crawler = crawler
+        self.spool_dir = spool_dir
+        self.replayed: list[Path] = []
+        self.last_beat = monotonic()
+        self.last_error: str | None = None
         self.url = url
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
@@ -65,7 +90,9 @@ class StorePipeline:
             url,
             batch_size=settings.getint("WIREWATCH_STORE_BATCH_SIZE", 100),
             flush_seconds=settings.getfloat("WIREWATCH_STORE_FLUSH_SECONDS", 2.0),
+            spool_dir=Path(d) if (d := settings.get("WIREWATCH_SPOOL_DIR")) else None,
         )
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -81,10 +108,20 @@ class StorePipeline:
         }
         self.counts = {name: SourceCounts(source=name) for name in sources}
         given = self.crawler.settings.getint("WIREWATCH_RUN_ID", 0)  # set by the service
-        with self.sessions.begin() as session:
-            writes.ensure_sources(session, sources)
-            self.run_id = given or writes.start_run(session, sorted(sources))
+        try:
+            with self.sessions.begin() as session:
+                writes.ensure_sources(session, sources)
+                if given:
+                    runs.claim_run(session, given, datetime.now(UTC))
+                self.run_id = given or writes.start_run(session, sorted(sources))
+        except SQLAlchemyError as err:
+            # the spider sees this and requests nothing; the CLI says it in one line
+            self.crawler.stats.set_value("wirewatch/store_error", one_line(err))
+            logger.error("cannot start the crawl run: %s", one_line(err))
+            self.engine.dispose()
+            return
         self.crawler.stats.set_value("wirewatch/run_id", self.run_id)
+        self._replay()
         logger.info("crawl run %s started: %s", self.run_id, ", ".join(sorted(sources)))
         self.loop = task.LoopingCall(self.flush)
         self.loop.start(self.flush_seconds, now=False)
@@ -128,6 +165,36 @@ class StorePipeline:
                 )
             )
 
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        """Record a page or article another pipeline failed on, with the error."""
+        if (record := failure_of(item, failure.value)) is not None:
+            self.failures.append(record)
+
+    def _replay(self) -> None:
+        """Queue the records earlier crawls spooled, to be written first."""
+        if self.spool_dir is None:
+            return
+        try:
+            self.replayed = spool.claim(self.spool_dir)
+        except OSError as err:
+            logger.error("cannot read the spool %s: %s", self.spool_dir, err.strerror or err)
+            return
+        records = spool.load(self.replayed)
+        if records:
+            logger.info("writing %d records spooled by earlier crawls", len(records))
+        self.articles[:0] = [r for r in records if isinstance(r, ArticleRecord)]
+        self.failures[:0] = [r for r in records if isinstance(r, FailureRecord)]
+
+    def _beat(self) -> None:
+        if self.run_id is None or monotonic() - self.last_beat < runs.HEARTBEAT_EVERY:
+            return
+        self.last_beat = monotonic()
+        try:
+            with self.sessions.begin() as session:
+                runs.heartbeat(session, self.run_id, datetime.now(UTC))
+        except SQLAlchemyError as err:
+            logger.debug("heartbeat of run %s not written: %s", self.run_id, one_line(err))
+
     def flush(self) -> None:
         """Write buffered records in one short transaction; keep them buffered on failure.
 
@@ -136,6 +203,7 @@ class StorePipeline:
         the records it still refuses are recorded as ``store`` failures, so one bad
         record never blocks the rest.
         """
+        self._beat()
         if not (self.articles or self.failures or self.polls or self.links or self.steps):
             return
         articles, failures = self.articles, self.failures
@@ -144,6 +212,7 @@ class StorePipeline:
             outcomes = self._write(articles, failures, state=True)
         except (OperationalError, InterfaceError) as err:
             self.write_errors += 1
+            self.last_error = one_line(err)
             self.articles, self.failures = articles + self.articles, failures + self.failures
             logger.error(
                 "database write failed, %d records kept for retry: %s",
@@ -151,12 +220,36 @@ class StorePipeline:
                 one_line(err),
             )
             return
-        except SQLAlchemyError as err:
+        except Exception as err:  # a value the database or our code refuses
             logger.warning("batch refused (%s); writing its records one by one", one_line(err))
             articles, outcomes, refused = self._write_one_by_one(articles)
-            failures = failures + refused
-            self._write([], failures)
+            failures = self._write_rest(failures + refused)
+        spool.release(self.replayed)
+        self.replayed = []
         self._count(articles, outcomes, failures)
+
+    def _write_rest(self, failures: list[FailureRecord]) -> list[FailureRecord]:
+        """Write failures and polling state after a refused batch; returns what was written.
+
+        Polling state the database refuses is dropped with a log line (its feeds are
+        simply polled again); failures that cannot be written now stay buffered.
+        """
+        try:
+            self._write([], failures, state=True)
+            return failures
+        except (OperationalError, InterfaceError) as err:
+            self.last_error = one_line(err)
+        except Exception as err:
+            logger.error("polling state of this batch not recorded: %s", one_line(err))
+            self.polls, self.links, self.steps = [], [], []
+            try:
+                self._write([], failures)
+                return failures
+            except SQLAlchemyError as again:
+                self.last_error = one_line(again)
+        self.failures = failures + self.failures
+        logger.error("%d failure records kept for retry: %s", len(failures), self.last_error)
+        return []
 
     def _write(
         self, articles: list[ArticleRecord], failures: list[FailureRecord], state: bool = False
@@ -191,7 +284,7 @@ class StorePipeline:
             try:
                 outcomes += self._write([record], [])
                 stored.append(record)
-            except SQLAlchemyError as err:
+            except Exception as err:
                 refused.append(
                     FailureRecord(
                         source=record.source,
@@ -232,7 +325,8 @@ class StorePipeline:
         """Write what is left in the buffer."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        self.flush()
+        if self.run_id is not None:
+            self.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Finish the run row: status from the close reason and what was stored."""
@@ -244,8 +338,12 @@ class StorePipeline:
             counts.unchanged += int(stats.get_value(f"wirewatch/{name}/known_unchanged", 0))
         self._record_sources(spider)
         lost = len(self.articles) + len(self.failures)
+        error = self._spool_unwritten() if lost else None
         status = run_status(reason, list(self.counts.values()), lost)
-        error = f"{lost} records could not be written" if lost else None
+        stats.set_value("wirewatch/run_status", status)
+        stats.set_value("wirewatch/unwritten", lost)
+        stats.set_value("wirewatch/run_error", error)
+        stats.set_value("wirewatch/counts", [asdict(c) for c in self.counts.values()])
         try:
             with self.sessions.begin() as session:
                 writes.finish_run(
@@ -255,11 +353,23 @@ class StorePipeline:
                     counts=list(self.counts.values()),
                     error=error,
                 )
-        except SQLAlchemyError as err:
-            logger.error("could not finish crawl run %s: %s", self.run_id, err)
+        except Exception as err:
+            stats.set_value("wirewatch/finish_error", one_line(err))
+            logger.error("could not finish crawl run %s: %s", self.run_id, one_line(err))
         finally:
             self.engine.dispose()
         logger.info("crawl run %s finished: %s (%s)", self.run_id, status, reason)
+
+    def _spool_unwritten(self) -> str:
+        """Spool what could not be written; the run's error message says where it went."""
+        records: list[ArticleRecord | FailureRecord] = [*self.articles, *self.failures]
+        message, path = spool.keep(
+            self.spool_dir, f"run-{self.run_id}-{os.getpid()}", records, self.last_error
+        )
+        if path is not None:
+            spool.release(self.replayed)  # their records are in the new file
+            self.crawler.stats.set_value("wirewatch/spooled", str(path))
+        return message
 
     def _record_sources(self, spider: Any) -> None:
         """Fold this crawl's feed polls into each source's state and next poll time."""
@@ -267,29 +377,11 @@ class StorePipeline:
         by_source: dict[str, list[FeedPoll]] = defaultdict(list)
         for poll in self.all_polls:
             by_source[poll.source].append(poll)
-        try:
-            with self.sessions.begin() as session:
-                for name, polls in by_source.items():
+        for name, polls in by_source.items():
+            try:
+                with self.sessions.begin() as session:
                     sources.record_source_poll(
                         session, name, polls, source_policy(configured.get(name, {}))
                     )
-        except SQLAlchemyError as err:
-            logger.error("could not record polling state: %s", one_line(err))
-
-
-def source_policy(src: dict[str, Any]) -> IntervalPolicy:
-    """A source's interval policy from its settings dict (interval, interval_bounds)."""
-    base = float(src.get("interval", 900.0))
-    low, high = src.get("interval_bounds") or (base / 4, base * 8)
-    return IntervalPolicy(base=base, minimum=float(low), maximum=float(high))
-
-
-def run_status(reason: str, counts: list[SourceCounts], lost: int) -> str:
-    """How a crawl run ended: ok, partial, failed or interrupted."""
-    if reason in {"shutdown", "cancelled"}:
-        return "interrupted"
-    fetched = sum(c.fetched for c in counts)
-    failed = sum(c.failed for c in counts)
-    if lost or (failed and not fetched):
-        return "failed" if not fetched else "partial"
-    return "partial" if failed else "ok"
+            except Exception as err:  # one source's state never costs the others theirs
+                logger.error("could not record polling state of %s: %s", name, one_line(err))

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from scheduler.queues import Order, Publisher
-from storage import dispatch
+from storage import dispatch, runs
 from storage.db import make_sessionmaker
 from wirewatch.config import Config
 
@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PER_TICK = 2000
 """Most orders handed out in one tick (the rest go in the next, a second later)."""
+
+LOST_CHECK_EVERY = 60.0
+"""Seconds between two looks for runs whose process is gone."""
 
 PRUNE_EVERY = 3600.0
 """Seconds between two deletions of old polls that found nothing."""
@@ -61,6 +64,7 @@ class Dispatcher:
         self.stale_after = longest + 2 * config.cluster.lease
         self.keep_empty = config.cluster.keep_empty_polls
         self.next_prune = 0.0
+        self.next_lost_check = 0.0
         self.view = BacklogView()
         self.last_warning = 0.0
         self.overloaded = False
@@ -95,7 +99,18 @@ class Dispatcher:
         self._measure(now, len(due))
         if time.monotonic() >= self.next_prune:
             self.prune(now)
+        if time.monotonic() >= self.next_lost_check:
+            self.close_lost(now)
         return len(due)
+
+    def close_lost(self, now: datetime) -> int:
+        """Close the runs whose process is gone (a killed `wirewatch crawl`, a lost host)."""
+        self.next_lost_check = time.monotonic() + LOST_CHECK_EVERY
+        with self.sessions.begin() as session:
+            lost = runs.close_lost_runs(session, now)
+        for run_id, reason in lost:
+            logger.warning("run %s closed as failed: %s", run_id, reason)
+        return len(lost)
 
     def prune(self, now: datetime) -> int:
         """Delete polls that found nothing, older than ``keep_empty_polls`` (hourly)."""

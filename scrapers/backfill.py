@@ -67,6 +67,8 @@ class BackfillSpider(WireSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Request the first unfinished day's archive."""
+        if self.store_unavailable():
+            return
         if len(self.sources) != 1 or not self.source.get("archive") or self.polling is None:
             self.logger.error("backfill needs exactly one source with an archive and a database")
             return
@@ -93,7 +95,16 @@ class BackfillSpider(WireSpider):
     def parse_archive(self, response: Response) -> Iterator[Any]:
         """Request the articles a day's archive (sitemap or listing page) lists."""
         day: date = response.meta["wirewatch_day"]
-        entries = self._entries(response)
+        problems: list[str] = []
+        entries = self._entries(response, problems)
+        for problem in problems:
+            yield self._failure(self.source["name"], response.url, "archive", problem, None)
+        if problems and not entries:  # an archive that cannot be read is not a day done
+            self.stopped = f"{day}: {problems[0]}"
+            self.logger.error(
+                "backfill stopped at %s: %s; run it again to resume", day, problems[0]
+            )
+            return
         for request in self._follow(self.source["name"], entries):
             request.meta["wirewatch_day"] = day
             self.pending[day] += 1
@@ -102,13 +113,13 @@ class BackfillSpider(WireSpider):
         self.listed_days.add(day)
         self._maybe_finished(day)
 
-    def _entries(self, response: Response) -> list[FeedEntry]:
+    def _entries(self, response: Response, problems: list[str]) -> list[FeedEntry]:
         head = response.body.lstrip()[:200].lower()
         if head.startswith(b"<?xml") or b"<urlset" in head or b"<sitemapindex" in head:
             try:
-                return parse_sitemap(response.body, response.url).entries
+                return parse_sitemap(response.body, response.url, problems).entries
             except FeedError as err:
-                self.logger.warning("archive %s: %s", response.url, err)
+                problems.append(str(err))
                 return []
         pattern = self.source.get("link_pattern") or "."
         return parse_listing(response.body, response.url, pattern)

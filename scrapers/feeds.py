@@ -29,6 +29,12 @@ from wirewatch.errors import FeedError
 MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
 """Largest body a gzip-compressed feed or sitemap may expand to."""
 
+MAX_FEED_ITEMS = 50_000
+"""Most items read from one feed, and most URLs from one sitemap (the sitemap protocol's
+own limit); the spider logs and records what is cut."""
+
+_ITEM_RE = re.compile(rb"<(item|entry)\b[^>]*>.*?</\1\s*>", re.DOTALL)
+
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<[^>]*>")
 _LANG_RE = re.compile(r"[a-z]{2,3}")
@@ -80,12 +86,20 @@ class SitemapResult:
     sitemaps: list[str]
 
 
-def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> list[FeedEntry]:
+def parse_feed(
+    body: bytes,
+    base_url: str,
+    content_type: str | None = None,
+    problems: list[str] | None = None,
+) -> list[FeedEntry]:
     """Parse an RSS 0.9x/2.0, Atom 1.0 or RDF feed body into entries, in feed order.
 
     Links are made absolute against ``base_url``; entries without an http(s) link are skipped
     and entries whose canonical URL was already seen are dropped. Raises ``FeedError`` when
-    the body is not a feed at all, or is malformed and yields no entry.
+    the body is not a feed at all, or is malformed and yields no entry. When the decoder
+    fails on the document (a character reference to no character, say), each item is
+    parsed on its own: only the items that still fail are lost, each with a reason
+    appended to ``problems``.
     """
     data = _maybe_gunzip(body)
     if not data.strip():
@@ -93,27 +107,70 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(
-        data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    problems = [] if problems is None else problems
+    try:
+        parsed = _feedparse(data, headers)
+    except Exception as err:  # feedparser's decoder bugs: salvage item by item
+        return _salvage_items(data, headers, base_url, err, problems)
     if not parsed.entries and not parsed.get("version"):
         raise FeedError(f"not a feed: {_bozo_reason(parsed)}")
     if not parsed.entries and isinstance(parsed.get("bozo_exception"), xml.sax.SAXException):
         raise FeedError(f"malformed feed with no entries: {_bozo_reason(parsed)}")
+    return _feed_entries(parsed, base_url, problems)
+
+
+def _feedparse(data: bytes, headers: dict[str, str]) -> Any:
+    return feedparser.parse(
+        data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+
+
+def _feed_entries(parsed: Any, base_url: str, problems: list[str]) -> list[FeedEntry]:
     feed_language = _norm_language(parsed.feed.get("language"))
     entries: list[FeedEntry] = []
     seen: set[str] = set()
-    for item in parsed.entries:
-        url = _absolute_http_url(_entry_link(item), base_url)
-        if url is None or (key := canonicalize_url(url)) in seen:
-            continue
-        seen.add(key)
-        updated = _feed_date(item, "updated")
-        # RSS 1.0 carries only dc:date, which feedparser reports as "updated".
-        published = _feed_date(item, "published") or updated
-        language = _norm_language(item.get("language")) or feed_language
-        entries.append(FeedEntry(url, _feed_title(item), published, updated, language))
+    for number, item in enumerate(parsed.entries, 1):
+        try:
+            url = _absolute_http_url(_entry_link(item), base_url)
+            if url is None or (key := canonicalize_url(url)) in seen:
+                continue
+            seen.add(key)
+            updated = _feed_date(item, "updated")
+            # RSS 1.0 carries only dc:date, which feedparser reports as "updated".
+            published = _feed_date(item, "published") or updated
+            language = _norm_language(item.get("language")) or feed_language
+            entries.append(FeedEntry(url, _feed_title(item), published, updated, language))
+        except Exception as err:  # one bad item never loses the feed
+            problems.append(f"item {number} skipped: {_one_line(err)}")
     return entries
+
+
+def _salvage_items(
+    data: bytes, headers: dict[str, str], base_url: str, err: Exception, problems: list[str]
+) -> list[FeedEntry]:
+    """Parse each ``<item>``/``<entry>`` with the feed's head and tail around it alone."""
+    spans = [m.span() for m in _ITEM_RE.finditer(data)][:MAX_FEED_ITEMS]
+    if not spans:
+        raise FeedError(f"feed could not be decoded: {_one_line(err)}")
+    head, tail = data[: spans[0][0]], data[spans[-1][1] :]
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for number, (start, end) in enumerate(spans, 1):
+        try:
+            parsed = _feedparse(head + data[start:end] + tail, headers)
+        except Exception as item_err:  # this item alone is lost
+            problems.append(f"item {number} skipped: {_one_line(item_err)}")
+            continue
+        for entry in _feed_entries(parsed, base_url, problems):
+            if (key := canonicalize_url(entry.url)) not in seen:
+                seen.add(key)
+                entries.append(entry)
+    return entries
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}"[:300] if text else type(err).__name__
 
 
 def _entry_link(item: Any) -> str | None:
@@ -127,18 +184,20 @@ def _entry_link(item: Any) -> str | None:
     return None
 
 
-def parse_sitemap(body: bytes, base_url: str) -> SitemapResult:
+def parse_sitemap(body: bytes, base_url: str, problems: list[str] | None = None) -> SitemapResult:
     """Parse a sitemap (``urlset``, Google News included) or a sitemap index, gzipped or not.
 
     Raises ``FeedError`` when the body is neither, or when it is gzip that expands beyond
-    ``MAX_DECOMPRESSED_BYTES``.
+    ``MAX_DECOMPRESSED_BYTES``. A ``<url>``/``<sitemap>`` that cannot be decoded is
+    skipped with a reason appended to ``problems``.
     """
     root = _parse_xml(_maybe_gunzip(body))
     kind = _local_name(root)
+    problems = [] if problems is None else problems
     if kind == "urlset":
-        return SitemapResult(entries=_urlset_entries(root, base_url), sitemaps=[])
+        return SitemapResult(entries=_urlset_entries(root, base_url, problems), sitemaps=[])
     if kind == "sitemapindex":
-        return SitemapResult(entries=[], sitemaps=_index_sitemaps(root, base_url))
+        return SitemapResult(entries=[], sitemaps=_index_sitemaps(root, base_url, problems))
     raise FeedError(f"not a sitemap: root element is <{kind or '?'}>")
 
 
@@ -307,16 +366,20 @@ def _child_date(element: Any, name: str) -> datetime | None:
     return parse_datetime_loose(text) if text else None
 
 
-def _urlset_entries(root: Any, base_url: str) -> list[FeedEntry]:
+def _urlset_entries(root: Any, base_url: str, problems: list[str]) -> list[FeedEntry]:
     entries: list[FeedEntry] = []
     seen: set[str] = set()
-    for node in _children(root, "url"):
-        url = _absolute_http_url(_child_text(node, "loc"), base_url)
-        if url is None or (key := canonicalize_url(url)) in seen:
+    for number, node in enumerate(_children(root, "url"), 1):
+        try:
+            url = _absolute_http_url(_child_text(node, "loc"), base_url)
+            if url is None or (key := canonicalize_url(url)) in seen:
+                continue
+            seen.add(key)
+            title, published, language = _news_fields(node)
+            updated = _child_date(node, "lastmod")
+        except Exception as err:  # one bad <url> never loses the sitemap
+            problems.append(f"url {number} skipped: {_one_line(err)}")
             continue
-        seen.add(key)
-        title, published, language = _news_fields(node)
-        updated = _child_date(node, "lastmod")
         entries.append(FeedEntry(url, title, published, updated, language))
     return entries
 
@@ -331,10 +394,14 @@ def _news_fields(node: Any) -> tuple[str | None, datetime | None, str | None]:
     return None, None, None
 
 
-def _index_sitemaps(root: Any, base_url: str) -> list[str]:
-    urls: list[str] = []
-    for node in _children(root, "sitemap"):
-        url = _absolute_http_url(_child_text(node, "loc"), base_url)
-        if url is not None and url not in urls:
-            urls.append(url)
-    return urls
+def _index_sitemaps(root: Any, base_url: str, problems: list[str]) -> list[str]:
+    urls: dict[str, None] = {}
+    for number, node in enumerate(_children(root, "sitemap"), 1):
+        try:
+            url = _absolute_http_url(_child_text(node, "loc"), base_url)
+        except Exception as err:  # one bad <sitemap> never loses the index
+            problems.append(f"sitemap {number} skipped: {_one_line(err)}")
+            continue
+        if url is not None:
+            urls[url] = None
+    return list(urls)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,20 +25,31 @@ from scrapers.downloader import slot_delay
 logger = logging.getLogger(__name__)
 
 
+RETRY_AFTER_CEILING = 10 * 365 * 86400.0
+"""Longest wait a ``Retry-After`` can express here; callers clamp it further to their
+configured limits (``max_retry_after``), so an absurd value never overflows a date."""
+
+_DELTA_SECONDS_RE = re.compile(r"[0-9]+")
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` header asks us to wait (delta-seconds or an HTTP date)."""
+    """Seconds a ``Retry-After`` header asks us to wait (delta-seconds or an HTTP date).
+
+    None when the value is neither; at most ``RETRY_AFTER_CEILING``; never raises.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS_RE.fullmatch(value):
+        return float(value) if len(value) < 12 else RETRY_AFTER_CEILING
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(RETRY_AFTER_CEILING, max(0.0, seconds))
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
@@ -132,6 +145,8 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         settings = crawler.settings
         self.agent: str = settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"]
+        self.max_delay = settings.getfloat("WIREWATCH_MAX_CRAWL_DELAY", 60.0)
+        self.clamped: set[str] = set()
         self.floors: dict[str, float] = {}
         """Download slot -> the longest Crawl-delay its hosts ask for, in seconds."""
         crawler.signals.connect(self.keep_floor, signal=signals.request_reached_downloader)
@@ -141,8 +156,8 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().process_request_2(rp, request)
         if rp is None:
             return
-        delay = rp.crawl_delay(self.agent)
-        if not delay or delay <= 0:
+        delay = self._delay(rp, request)
+        if delay is None:
             return
         key = self.crawler.engine.downloader.get_slot_key(request)
         if delay > self.floors.get(key, 0.0):
@@ -153,6 +168,27 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
                 delay,
                 key,
             )
+
+    def _delay(self, rp: Any, request: Request) -> float | None:
+        """The file's Crawl-delay for us, at most ``max_crawl_delay``; None if it sets none."""
+        try:
+            delay = float(rp.crawl_delay(self.agent) or 0.0)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if math.isnan(delay) or delay <= 0:
+            return None
+        if delay > self.max_delay:
+            netloc = urlparse_cached(request).netloc
+            if netloc not in self.clamped:
+                self.clamped.add(netloc)
+                logger.warning(
+                    "robots.txt of %s asks for Crawl-delay %gs; keeping to max_crawl_delay %gs",
+                    netloc,
+                    delay,
+                    self.max_delay,
+                )
+            return self.max_delay
+        return delay
 
     def keep_floor(self, request: Request, spider: Any = None) -> None:
         """Raise the delay of the request's slot to its Crawl-delay floor, if it is lower."""

@@ -33,10 +33,17 @@ def conditional_headers(validators: Validators | None) -> dict[str, str]:
     return headers
 
 
+MAX_HEADER_CHARS = 1024
+"""Longest header value kept (an ETag or a date is far shorter); longer ones are ignored."""
+
+
 def header(response: Response, name: str) -> str | None:
-    """A response header as text, or None."""
+    """A response header as text, or None (also for an absurdly long or control-laden one)."""
     value = response.headers.get(name.encode("ascii"))
-    return value.decode("latin-1") if value else None
+    if not value or len(value) > MAX_HEADER_CHARS:
+        return None
+    text = value.decode("latin-1")
+    return None if any(ch < " " or ch == "\x7f" for ch in text) else text
 
 
 def feed_poll(

@@ -46,6 +46,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "scrapers.middlewares.HeadMetaRefreshMiddleware": 580,
 }
+# an exception in a spider callback is a stored failure of its URL, never a silent loss
+SPIDER_MIDDLEWARES = {"scrapers.spidermw.CallbackFailureMiddleware": 900}
 # disabled above, but Scrapy would still import them (the remote control imports aiohttp)
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
@@ -54,6 +56,8 @@ EXTENSIONS = {
 WIREWATCH_RETRY_BACKOFF_BASE = 1.0
 WIREWATCH_RETRY_BACKOFF_MAX = 60.0
 WIREWATCH_RETRY_AFTER_MAX = 10.0
+WIREWATCH_MAX_RETRY_AFTER = 86400.0
+WIREWATCH_MAX_CRAWL_DELAY = 60.0
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

@@ -121,6 +121,8 @@ class CrawlRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="running")
     error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))  # host:pid:start of the crawl
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CrawlRunSource(Base):

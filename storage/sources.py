@@ -8,6 +8,7 @@ failures back off exponentially, never sooner than a server's ``Retry-After``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,12 +21,18 @@ from storage import models
 from storage.models_sources import ArticleKey, FeedState, SeenLink, SourceState
 from storage.writes import _chunks, _insert_stmt
 
+logger = logging.getLogger(__name__)
+
+MAX_POLL_DELAY = 366 * 86400
+"""Longest wait before a source's next poll, whatever a server asked (seconds)."""
+
 _FEEDS = cast(Table, FeedState.__table__)
 _STATES = cast(Table, SourceState.__table__)
 _SEEN = cast(Table, SeenLink.__table__)
 _KEYS = cast(Table, ArticleKey.__table__)
 _ARTICLES = cast(Table, models.Article.__table__)
 _SOURCES = cast(Table, models.Source.__table__)
+_FAILURES = cast(Table, models.FetchFailure.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,11 @@ def record_source_poll(
     else:
         state.consecutive_failures = 0
         state.interval = delay = adapt_interval(current, state.last_new_items, policy)
+    if not delay <= MAX_POLL_DELAY:  # also NaN
+        logger.warning(
+            "%s: next poll in %s s is out of bounds; taken as %d s", source, delay, MAX_POLL_DELAY
+        )
+        delay = MAX_POLL_DELAY
     state.next_poll = next_poll_after(when, delay, None if failed else due_before)
     return state
 
@@ -225,7 +237,8 @@ def mark_links_seen(
 
 
 def source_overview(session: Session, names: Sequence[str], now: datetime) -> list[dict[str, Any]]:
-    """Per source: its stored state and the articles first seen in the last 24 hours."""
+    """Per source: its stored state, the articles first seen and the fetches, feed items
+    and pages that failed (``fetch_failures``) in the last 24 hours."""
     states = {s.source: s for s in session.scalars(select(SourceState))}
     since = now - timedelta(hours=24)
     stmt = (
@@ -235,6 +248,11 @@ def source_overview(session: Session, names: Sequence[str], now: datetime) -> li
         .group_by(_SOURCES.c.name)
     )
     fresh = {name: int(n) for name, n in session.execute(stmt)}
+    fail = _FAILURES.c
+    failed_stmt = (
+        select(fail.source, func.count()).where(fail.occurred_at >= since).group_by(fail.source)
+    )
+    failed = {name: int(n) for name, n in session.execute(failed_stmt)}
     rows = []
     for name in names:
         st = states.get(name)
@@ -244,6 +262,7 @@ def source_overview(session: Session, names: Sequence[str], now: datetime) -> li
                 "last_poll": st.last_polled if st else None,
                 "last_status": st.last_status if st else None,
                 "new_24h": fresh.get(name, 0),
+                "failed_24h": failed.get(name, 0),
                 "failures": st.consecutive_failures if st else 0,
                 "next_poll": st.next_poll if st else None,
                 "interval": st.interval if st else None,

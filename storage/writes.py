@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from storage import models
 from storage.errors import StorageError
 from storage.records import ArticleRecord, FailureRecord, MatchRecord, SourceCounts
+from storage.runs import process_owner
 
 COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "flagged", "failed")
 """The per-source tallies of a crawl run, as columns of crawl_run_sources."""
@@ -60,10 +61,12 @@ def ensure_sources(session: Session, names_langs: Mapping[str, str | None]) -> N
 
 
 def start_run(session: Session, sources: Sequence[str]) -> int:
-    """Record that a crawl of ``sources`` starts now; returns the run id."""
+    """Record that a crawl of ``sources`` starts now, owned by this process; returns its id."""
     names = list(dict.fromkeys(sources))
     ensure_sources(session, dict.fromkeys(names))
-    stmt = insert(_RUNS).values(started_at=models.utcnow(), status="running").returning(_RUNS.c.id)
+    now = models.utcnow()
+    values = {"started_at": now, "status": "running", "owner": process_owner(), "heartbeat_at": now}
+    stmt = insert(_RUNS).values(values).returning(_RUNS.c.id)
     run_id: int = session.execute(stmt).scalar_one()
     if names:
         rows = [asdict(SourceCounts(name)) | {"run_id": run_id} for name in names]

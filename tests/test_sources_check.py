@@ -68,7 +68,7 @@ def test_sources_lists_state_in_every_format(tmp_path: Path) -> None:
     assert rows == [
         {
             "source": "quiet", "enabled": "no", "language": None, "last_poll": None,
-            "last_status": None, "new_24h": 0, "failures": 0, "next_poll": None,
+            "last_status": None, "new_24h": 0, "failed_24h": 0, "failures": 0, "next_poll": None,
             "interval": "15m", "error": None,
         }
     ]  # fmt: skip

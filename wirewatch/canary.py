@@ -7,8 +7,6 @@ whether discovery, extraction, dates and language still work.
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 import urllib.robotparser
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,8 +16,7 @@ from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.listings import parse_listing
 from wirewatch.config import Config, SourceConfig
 from wirewatch.errors import ExtractionError, FeedError
-
-MAX_BYTES = 10 * 1024 * 1024
+from wirewatch.fetch import fetch
 
 
 @dataclass(slots=True)
@@ -44,6 +41,7 @@ class _Fetcher:
     def __init__(self, config: Config) -> None:
         self.agent = config.crawl.user_agent
         self.timeout = config.crawl.timeout
+        self.max_bytes = config.crawl.max_response_bytes
         self.obey_robots = config.crawl.obey_robots
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
 
@@ -68,18 +66,9 @@ class _Fetcher:
         return parser.can_fetch(self.agent, url)
 
     def _raw(self, url: str) -> tuple[bytes, str, str | None]:
-        if not url.startswith(("http://", "https://")):
-            raise OSError(f"not an http(s) URL: {url}")
-        request = urllib.request.Request(url, headers={"User-Agent": self.agent})  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as resp:  # noqa: S310
-                return resp.read(MAX_BYTES), resp.geturl(), resp.headers.get("Content-Type")
-        except urllib.error.HTTPError as err:
-            raise OSError(f"HTTP {err.code}") from None
-        except urllib.error.URLError as err:
-            raise OSError(f"unreachable: {err.reason}") from None
-        except TimeoutError:
-            raise OSError(f"timed out after {self.timeout:g}s") from None
+        """One GET, at most ``timeout`` seconds of wall-clock time in all."""
+        got = fetch(url, agent=self.agent, timeout=self.timeout, max_bytes=self.max_bytes)
+        return got.body, got.url, got.content_type
 
 
 def check_source(

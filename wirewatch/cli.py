@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
 from wirewatch.clikit import (
+    TEXT,
     State,
     check_topics,
     errors_as_messages,
+    finish_crawl_command,
     open_session,
     parse_when,
+    run_guarded,
     state,
 )
 from wirewatch.output import FORMATS, render
@@ -30,6 +33,8 @@ from wirewatch.output import FORMATS, render
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+MAX_LIMIT = 1_000_000
+"""Most rows `query --limit` returns."""
 QUERY_COLUMNS = (
     "published",
     "source",
@@ -77,7 +82,9 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: b
 
 
 @cli.command()
-@click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, type=TEXT, help="Crawl only this source (repeatable)."
+)
 def crawl(sources: tuple[str, ...]) -> None:
     """Crawl the configured sources once, now, and print a per-source summary."""
     from pipelines.extract import start_fork_server
@@ -105,19 +112,16 @@ def crawl(sources: tuple[str, ...]) -> None:
         ),
         nl=False,
     )
-    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
-    if summary.nothing_crawled:
-        click.echo("wirewatch: error: nothing could be crawled", err=True)
-        sys.exit(1)
+    finish_crawl_command(summary, "crawled")
 
 
 @cli.command()
-@click.option("--topic", "topics", multiple=True, help="Only articles flagged for this topic.")
-@click.option("--source", "sources", multiple=True, help="Only articles from this source.")
-@click.option("--since", help="Published at or after (YYYY-MM-DD or ISO 8601 datetime).")
-@click.option("--until", help="Published before; a date includes that whole day.")
-@click.option("--lang", "languages", multiple=True, help="Only this language (en, ru, ja...).")
-@click.option("--search", help="Full-text search over title and text.")
+@click.option("--topic", "topics", multiple=True, type=TEXT, help="Only this topic's articles.")
+@click.option("--source", "sources", multiple=True, type=TEXT, help="Only this source's articles.")
+@click.option("--since", type=TEXT, help="Published at or after (YYYY-MM-DD or ISO 8601).")
+@click.option("--until", type=TEXT, help="Published before; a date includes that whole day.")
+@click.option("--lang", "languages", multiple=True, type=TEXT, help="Only this language (en...).")
+@click.option("--search", type=TEXT, help="Full-text search over title and text.")
 @click.option(
     "--relevance",
     type=click.Choice(["about", "mentions"]),
@@ -130,7 +134,7 @@ def crawl(sources: tuple[str, ...]) -> None:
     show_default=True,
     help="relevance: stories about a topic first, then mentions; newest first within each.",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def query(
     topics: tuple[str, ...],
@@ -242,9 +246,10 @@ def db_upgrade() -> None:
 
 @db.command("check")
 def db_check() -> None:
-    """Fail when the models and the migrations disagree."""
-    from storage.db import make_engine
+    """Fail when the models and the migrations disagree; close crawl runs whose process is gone."""
+    from storage.db import make_engine, make_sessionmaker
     from storage.migrate import check, upgrade
+    from storage.runs import close_lost_runs
 
     with errors_as_messages():
         engine = make_engine(state().config.database_url)
@@ -252,6 +257,11 @@ def db_check() -> None:
             upgrade(engine)
             check(engine)
             click.echo("models and migrations agree")
+            with make_sessionmaker(engine).begin() as session:
+                lost = close_lost_runs(session, datetime.now(UTC))
+            for run_id, reason in lost:
+                click.echo(f"crawl run {run_id} closed as failed: {reason}")
+            click.echo(f"{len(lost)} lost crawl run(s) closed")
         finally:
             engine.dispose()
 
@@ -271,9 +281,9 @@ def config_cmd() -> None:
     click.echo(f"sources:     {len(enabled)} enabled: {', '.join(enabled)}")
 
 
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="wirewatch")
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: one line and exit 1 for anything no command translated."""
+    run_guarded(cli, sys.argv[1:] if argv is None else argv, "wirewatch")
 
 
 if __name__ == "__main__":  # pragma: no cover

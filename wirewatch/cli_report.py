@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from wirewatch.clikit import check_topics, errors_as_messages, open_session, state
+from wirewatch.clikit import TEXT, check_day, check_topics, errors_as_messages, open_session, state
 from wirewatch.config import Config
 from wirewatch.errors import ConfigError
 
@@ -29,9 +29,12 @@ FORMAT_CHOICES = ("md", "html", "json", "csv")
 
 @click.command()
 @click.option(
-    "--date", "day", help="The day to report (YYYY-MM-DD, report time zone); default: yesterday."
+    "--date",
+    "day",
+    type=TEXT,
+    help="The day to report (YYYY-MM-DD, report time zone); default: yesterday.",
 )
-@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+@click.option("--topic", "topics", multiple=True, type=TEXT, help="Only this topic (repeatable).")
 @click.option(
     "--format",
     "fmt",
@@ -78,9 +81,10 @@ def parse_day(value: str | None, timezone: str) -> date:
     if value is None:
         return datetime.now(ZoneInfo(timezone)).date() - timedelta(days=1)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"--date: not a date (YYYY-MM-DD): {value!r}") from None
+    return check_day(day, "--date")
 
 
 def _build(config: Config, day: date, topics: list[str]) -> dict[str, Any]:

@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from wirewatch.clikit import errors_as_messages, open_session, state
+from wirewatch.clikit import (
+    TEXT,
+    check_day,
+    errors_as_messages,
+    finish_crawl_command,
+    open_session,
+    state,
+)
 from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
@@ -18,12 +25,15 @@ SOURCE_COLUMNS = (
     "last_poll",
     "last_status",
     "new_24h",
+    "failed_24h",
     "failures",
     "next_poll",
     "interval",
     "error",
 )
 CHECK_COLUMNS = ("source", "discovery", "extraction", "date", "language", "feed", "article")
+MAX_BACKFILL_DAYS = 3660
+"""Most days one `wirewatch backfill` walks (ten years)."""
 SUMMARY_COLUMNS = ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
 
 
@@ -57,7 +67,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
 
 
 @sources.command("check")
-@click.option("--source", "names", multiple=True, help="Check only this source (repeatable).")
+@click.option(
+    "--source", "names", multiple=True, type=TEXT, help="Check only this source (repeatable)."
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def sources_check(names: tuple[str, ...], fmt: str) -> None:
     """Fetch one feed and one article per source; report what still works. Exit 1 on a failure."""
@@ -72,7 +84,9 @@ def sources_check(names: tuple[str, ...], fmt: str) -> None:
 
 
 @click.command("poll")
-@click.option("--source", "names", multiple=True, help="Poll only this source (repeatable).")
+@click.option(
+    "--source", "names", multiple=True, type=TEXT, help="Poll only this source (repeatable)."
+)
 def poll(names: tuple[str, ...]) -> None:
     """Poll the sources politely once: conditional requests, only new or changed articles."""
     from wirewatch.crawl import run_crawl
@@ -83,16 +97,13 @@ def poll(names: tuple[str, ...]) -> None:
         )
     rows = [{k: getattr(c, k) for k in SUMMARY_COLUMNS} for c in summary.counts]
     click.echo(render(rows, "table", SUMMARY_COLUMNS), nl=False)
-    click.echo(f"run {summary.run_id}: {summary.finish_reason}")
-    if summary.nothing_crawled:
-        click.echo("wirewatch: error: nothing could be polled", err=True)
-        sys.exit(1)
+    finish_crawl_command(summary, "polled")
 
 
 @click.command("backfill")
-@click.option("--source", "name", required=True, help="The source to backfill.")
-@click.option("--since", required=True, help="First day (YYYY-MM-DD).")
-@click.option("--until", help="Last day, included (YYYY-MM-DD; default: yesterday).")
+@click.option("--source", "name", required=True, type=TEXT, help="The source to backfill.")
+@click.option("--since", required=True, type=TEXT, help="First day (YYYY-MM-DD).")
+@click.option("--until", type=TEXT, help="Last day, included (YYYY-MM-DD; default: yesterday).")
 def backfill(name: str, since: str, until: str | None) -> None:
     """Walk a source's dated archive from --since to --until; resumes where it stopped."""
     from scrapers.backfill import BackfillSpider
@@ -110,6 +121,10 @@ def backfill(name: str, since: str, until: str | None) -> None:
         last = _day(until, "--until") if until else date.today() - timedelta(days=1)
         if last < first:
             raise ConfigError("--until is before --since")
+        if (last - first).days >= MAX_BACKFILL_DAYS:
+            raise ConfigError(
+                f"--since..--until spans more than {MAX_BACKFILL_DAYS} days; backfill in parts"
+            )
         summary = run_crawl(
             config,
             [name],
@@ -134,9 +149,10 @@ def backfill(name: str, since: str, until: str | None) -> None:
 
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}", param_hint=option) from None
+    return check_day(day, option)
 
 
 def _duration(seconds: float) -> str:

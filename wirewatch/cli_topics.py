@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
-import urllib.request
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,31 +15,53 @@ from zoneinfo import ZoneInfo
 import click
 
 from pipelines.topics import Explanation, TopicMatcher, compile_topics
-from wirewatch.clikit import check_topics, errors_as_messages, open_session, parse_when, state
+from wirewatch.clikit import TEXT, check_topics, errors_as_messages, open_session, parse_when, state
 from wirewatch.config import Config
 from wirewatch.errors import WirewatchError
+from wirewatch.fetch import FetchError, fetch
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _read(source: str, config: Config) -> tuple[bytes, str | None, str]:
-    """(body, content type, URL-ish name) of a file, a URL or stdin ("-")."""
-    if source == "-":
-        return sys.stdin.buffer.read(), None, "stdin"
+    """(body, content type, URL-ish name) of a file, a URL or stdin ("-").
+
+    A URL is fetched within ``crawl.timeout`` seconds in all; nothing larger than
+    ``crawl.max_response_bytes`` is read, from a URL, a file or stdin.
+    """
+    limit = config.crawl.max_response_bytes
     if source.startswith(("http://", "https://")):
-        headers = {"User-Agent": config.crawl.user_agent}
-        request = urllib.request.Request(source, headers=headers)  # noqa: S310 - http(s) only
         try:
-            with urllib.request.urlopen(request, timeout=config.crawl.timeout) as response:  # noqa: S310
-                body = response.read(config.crawl.max_response_bytes + 1)
-                ctype = response.headers.get("Content-Type")
-        except OSError as err:
-            raise WirewatchError(f"cannot fetch {source}: {err}") from err
-        if len(body) > config.crawl.max_response_bytes:
-            raise WirewatchError(f"{source}: larger than max_response_bytes")
-        return body, ctype, source
+            got = fetch(
+                source, agent=config.crawl.user_agent, timeout=config.crawl.timeout, max_bytes=limit
+            )
+        except FetchError as err:
+            raise WirewatchError(f"cannot fetch {source}: {err}") from None
+        return got.body, got.content_type, source
     try:
-        return Path(source).read_bytes(), None, Path(source).resolve().as_uri()
+        if source == "-":
+            body, name = sys.stdin.buffer.read(limit + 1), "stdin"
+        else:
+            with Path(source).open("rb") as fh:
+                body, name = fh.read(limit + 1), Path(source).resolve().as_uri()
     except OSError as err:
-        raise WirewatchError(f"cannot read {source}: {err.strerror or err}") from err
+        raise WirewatchError(f"cannot read {source}: {err.strerror or err}") from None
+    if len(body) > limit:
+        raise WirewatchError(f"{source}: larger than {limit} bytes (crawl.max_response_bytes)")
+    return body, None, name
+
+
+def _looks_binary(text: str) -> bool:
+    """Text with NUL bytes, or more than 1% control characters or undecodable bytes."""
+    if "\x00" in text:
+        return True
+    bad = len(_CONTROL_RE.findall(text[:65536])) + text[:65536].count("\ufffd")
+    return bad > max(2, len(text[:65536]) // 100)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as U+FFFD, safe to print on a terminal."""
+    return _CONTROL_RE.sub("\ufffd", text)
 
 
 def _looks_like_html(body: bytes, ctype: str | None) -> bool:
@@ -59,6 +81,8 @@ def load_document(source: str, config: Config) -> tuple[str, str, str | None]:
         ex = extract_article(body, url, content_type=ctype or "text/html", min_chars=1)
         return ex.title, ex.text, ex.language
     text = body.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    if _looks_binary(text):
+        raise WirewatchError(f"{source}: binary data, not an HTML page or UTF-8 text")
     title, _, rest = text.strip("\n").partition("\n")
     return title.strip(), rest.strip("\n"), None
 
@@ -97,8 +121,10 @@ def render_explanations(exs: list[Explanation], title: str, text: str) -> str:
 
 @click.command()
 @click.argument("source")
-@click.option("--topic", "topics", multiple=True, help="Explain only this topic (repeatable).")
-@click.option("--lang", "language", help="Use only the term lists of this language.")
+@click.option(
+    "--topic", "topics", multiple=True, type=TEXT, help="Explain only this topic (repeatable)."
+)
+@click.option("--lang", "language", type=TEXT, help="Use only the term lists of this language.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -114,7 +140,7 @@ def flag(source: str, topics: tuple[str, ...], language: str | None, fmt: str) -
         out = [asdict(ex) | {"language": detected} for ex in exs]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(render_explanations(exs, title, text), nl=False)
+        click.echo(printable(render_explanations(exs, title, text)), nl=False)
 
 
 def _reflag_batches(
@@ -135,9 +161,13 @@ def _reflag_batches(
 
 
 @click.command()
-@click.option("--topic", "topics", multiple=True, help="Re-apply only this topic (repeatable).")
-@click.option("--since", help="Only articles published at or after (YYYY-MM-DD or ISO 8601).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--topic", "topics", multiple=True, type=TEXT, help="Re-apply only this topic (repeatable)."
+)
+@click.option(
+    "--since", type=TEXT, help="Only articles published at or after (YYYY-MM-DD or ISO 8601)."
+)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=200, show_default=True)
 def reflag(topics: tuple[str, ...], since: str | None, batch_size: int) -> None:
     """Re-apply the current topic rules to stored articles; safe to interrupt and re-run."""
     from storage.rematch import RematchCounts, count_articles

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,6 +52,49 @@ def errors_as_messages() -> Iterator[None]:
     except SQLAlchemyError as err:
         click.echo(f"wirewatch: error: database: {one_line(err)}", err=True)
         sys.exit(1)
+    except OSError as err:
+        click.echo(f"wirewatch: error: {describe_os_error(err)}", err=True)
+        sys.exit(1)
+
+
+def describe_os_error(err: OSError) -> str:
+    """``path: reason`` of a file or network error, on one line."""
+    reason = err.strerror or one_line(err)
+    if err.filename is not None:
+        return f"{os.fsdecode(err.filename)!r}: {reason}"
+    return reason
+
+
+MIN_DAY = date(1900, 1, 1)
+MAX_DAY = date(9998, 12, 31)
+"""The range of calendar days a command accepts (room for a month either side)."""
+
+
+class Utf8Text(click.ParamType):
+    """A text option that must be valid UTF-8 (a stray byte in argv is refused, not stored)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The value unchanged, or a usage error naming the bad bytes."""
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+                self.fail(f"not valid UTF-8 text: '{raw}'", param, ctx)
+        return value
+
+
+TEXT = Utf8Text()
+"""Click type of every free-text option."""
+
+
+def check_day(day: date, what: str) -> date:
+    """``day`` if within ``MIN_DAY``..``MAX_DAY``; a one-line usage error otherwise."""
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise ConfigError(f"{what}: {day} is outside the supported days {MIN_DAY}..{MAX_DAY}")
+    return day
 
 
 def state() -> State:
@@ -64,12 +109,14 @@ def parse_when(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetim
     except ValueError:
         pass
     else:
+        check_day(day, "date")
         start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), tz)
         return start.astimezone(UTC)
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"not a date or ISO 8601 datetime: {value!r}") from None
+    check_day(when.date(), "date")
     return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(UTC)
 
 
@@ -92,3 +139,75 @@ def open_session(config: Config) -> Iterator[Any]:
             yield session
     finally:
         engine.dispose()
+
+
+def finish_crawl_command(summary: Any, verb: str) -> None:
+    """Print a crawl's closing line; exit 1 when not all was stored, the crawl was
+    interrupted, or nothing could be crawled."""
+    status = f" (run {summary.status})" if summary.status not in ("unknown", "ok") else ""
+    click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}")
+    if summary.problem:
+        click.echo(f"wirewatch: error: {' '.join(summary.problem.split())}", err=True)
+        sys.exit(1)
+    if summary.status == "interrupted":
+        click.echo(
+            f"wirewatch: error: interrupted ({summary.finish_reason}): what was fetched is "
+            "stored; the rest is fetched by the next crawl",
+            err=True,
+        )
+        sys.exit(1)
+    if summary.nothing_crawled:
+        click.echo(f"wirewatch: error: nothing could be {verb}", err=True)
+        sys.exit(1)
+
+
+def verbose_requested(args: list[str]) -> bool:
+    """Whether ``-v``/``--verbose`` is among the global options (before the command)."""
+    takes_value = {"--config", "--log-format"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif arg in ("-v", "--verbose"):
+            return True
+        elif not arg.startswith("-"):
+            return False
+    return False
+
+
+def describe_error(err: BaseException) -> str:
+    """One line saying what went wrong, for an exception nothing else translated."""
+    if isinstance(err, UnicodeError):
+        return f"text that is not valid UTF-8 or cannot be encoded: {one_line(err)}"
+    if isinstance(err, OSError):
+        return describe_os_error(err)
+    if isinstance(err, SQLAlchemyError):
+        return f"database: {one_line(err)}"
+    if isinstance(err, WirewatchError | StorageError):
+        return one_line(err)
+    return f"{type(err).__name__}: {one_line(err)}"[:500]
+
+
+def run_guarded(command: click.Command, args: list[str], prog_name: str) -> None:
+    """Run the CLI; any exception that escapes a command becomes one line and exit 1.
+
+    The traceback is printed only with ``-v``; usage errors are one line too, exit 2.
+    """
+    verbose = verbose_requested(args)
+    try:
+        code = command.main(args=args, prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("wirewatch: error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        click.echo(f"wirewatch: error: {' '.join(err.format_message().split())}", err=True)
+        sys.exit(err.exit_code)
+    except Exception as err:
+        hint = "" if verbose else " (run with -v for the traceback)"
+        click.echo(f"wirewatch: error: {describe_error(err)}{hint}", err=True)
+        if verbose:
+            traceback.print_exception(err, file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

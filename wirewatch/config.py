@@ -91,6 +91,8 @@ class CrawlConfig:
     extract_in_process: bool = False
     min_article_chars: int = 200
     store_batch_size: int = 100
+    max_crawl_delay: float = 60.0
+    max_retry_after: float = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,10 +224,19 @@ def _default_db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'wirewatch.db'}"
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Largest config file read (a device or a runaway file is refused, not read for ever)."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: config file larger than {MAX_CONFIG_BYTES} bytes")
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 ({err.reason})") from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as err:
@@ -275,6 +286,9 @@ def _int(value: Any, where: str, key: str, *, minimum: int = 0) -> int:
     return value
 
 
+_CRAWL_DURATIONS = {"timeout", "max_crawl_delay", "max_retry_after"}
+
+
 def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
     defaults = CrawlConfig()
     _check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")
@@ -287,7 +301,7 @@ def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
         elif isinstance(current, int):
             values[key] = _int(raw, where, name, minimum=0 if key in _ZERO_OK else 1)
         elif isinstance(current, float):
-            if key == "timeout" and isinstance(raw, str):
+            if key in _CRAWL_DURATIONS and isinstance(raw, str):
                 values[key] = _duration(raw, where, name)
             else:
                 values[key] = _number(raw, where, name)

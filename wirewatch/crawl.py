@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.extract import SharedPool, start_pool
 from scrapers.downloader import slot_delay
-from storage import queries
+from storage import queries, runs
 from storage.db import make_engine, make_sessionmaker
+from storage.errors import StorageError
 from storage.migrate import upgrade
 from storage.records import SourceCounts
 from wirewatch.config import Config
@@ -31,6 +34,10 @@ class CrawlSummary:
     counts: list[SourceCounts]
     feeds_ok: int
     finish_reason: str
+    status: str = "unknown"
+    unwritten: int = 0
+    problem: str | None = None
+    """Why the crawl's results are not all stored (records unwritten, run not finished)."""
 
     @property
     def nothing_crawled(self) -> bool:
@@ -55,6 +62,9 @@ def scrapy_overrides(config: Config) -> dict[str, Any]:
         "WIREWATCH_EXTRACT_INLINE": crawl.extract_in_process,
         "WIREWATCH_EXTRACT_MIN_CHARS": crawl.min_article_chars,
         "WIREWATCH_STORE_BATCH_SIZE": crawl.store_batch_size,
+        "WIREWATCH_MAX_CRAWL_DELAY": crawl.max_crawl_delay,
+        "WIREWATCH_MAX_RETRY_AFTER": crawl.max_retry_after,
+        "WIREWATCH_SPOOL_DIR": str(config.data_dir / "spool"),
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
@@ -134,6 +144,7 @@ def run_crawl(
         extra["WIREWATCH_EXTRACT_POOL"] = pool
     try:
         prepare_database(config.database_url)
+        close_lost_runs(config.database_url)
         process = CrawlerProcess(scrapy_settings(config, extra))
         quiet_libraries(config.log_level, verbose)
         crawler = process.create_crawler(spider)
@@ -146,14 +157,46 @@ def run_crawl(
             pool.pool.shutdown(wait=True, cancel_futures=True)
     stats = crawler.stats
     assert stats is not None
-    run_id = stats.get_value("wirewatch/run_id")
-    feeds_ok = sum(v for k, v in stats.get_stats().items() if k.endswith("/feeds_ok"))
+    return summarize(config.database_url, stats.get_stats())
+
+
+def summarize(url: str, stats: dict[str, Any]) -> CrawlSummary:
+    """The summary of a finished crawl from its Scrapy stats (and its run row when readable)."""
+    run_id = stats.get("wirewatch/run_id")
+    if run_id is None and stats.get("wirewatch/store_error"):
+        raise CrawlError(f"could not start the crawl run: {stats['wirewatch/store_error']}")
+    feeds_ok = sum(v for k, v in stats.items() if k.endswith("/feeds_ok"))
+    counts = [SourceCounts(**c) for c in stats.get("wirewatch/counts") or []]
+    problem = stats.get("wirewatch/run_error") if stats.get("wirewatch/unwritten") else None
+    if stats.get("wirewatch/finish_error"):
+        problem = "; ".join(
+            filter(None, [problem, f"run not recorded: {stats['wirewatch/finish_error']}"])
+        )
+    else:
+        try:
+            counts = _run_counts(url, run_id) or counts
+        except (SQLAlchemyError, StorageError) as err:
+            logger.warning("could not read the counts of run %s back: %s", run_id, err)
     return CrawlSummary(
         run_id=run_id,
-        counts=_run_counts(config.database_url, run_id),
+        counts=counts,
         feeds_ok=int(feeds_ok),
-        finish_reason=str(stats.get_value("finish_reason", "unknown")),
+        finish_reason=str(stats.get("finish_reason", "unknown")),
+        status=str(stats.get("wirewatch/run_status", "unknown")),
+        unwritten=int(stats.get("wirewatch/unwritten") or 0),
+        problem=problem,
     )
+
+
+def close_lost_runs(url: str) -> None:
+    """Close the crawl runs whose process is gone (``storage.runs.close_lost_runs``)."""
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            for run_id, reason in runs.close_lost_runs(session, datetime.now(UTC)):
+                logger.warning("crawl run %s closed as failed: %s", run_id, reason)
+    finally:
+        engine.dispose()
 
 
 def _run_counts(url: str, run_id: int | None) -> list[SourceCounts]:

@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 
 from scrapers.discovery import UNRESOLVED_REASON, publisher_hosts, resolve_entries
 from scrapers.failures import describe_failure
-from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
+from scrapers.feeds import MAX_FEED_ITEMS, FeedEntry, parse_feed, parse_sitemap
 from scrapers.items import ArticlePage
 from scrapers.listings import parse_listing
 from scrapers.middlewares import retry_after_seconds
@@ -39,6 +39,10 @@ from storage.sources import FeedPoll
 from wirewatch.errors import FeedError
 
 MAX_SITEMAP_DEPTH = 3
+MAX_CHILD_SITEMAPS = 1000
+"""Most child sitemaps followed from one sitemap index."""
+MAX_PROBLEMS_RECORDED = 20
+"""Failure rows one feed or sitemap may add for its skipped parts (then one summing up)."""
 
 
 class WireSpider(scrapy.Spider):
@@ -55,6 +59,7 @@ class WireSpider(scrapy.Spider):
         self.max_articles = 500
         self.timeout: float | None = None
         self.incremental = False
+        self.max_retry_after = 86400.0
         self.polling: PollingState | None = None
         self.listed: dict[str, set[str]] = {}
         self.publishers: dict[str, str] = {}
@@ -80,6 +85,7 @@ class WireSpider(scrapy.Spider):
         spider.max_articles = settings.getint("WIREWATCH_MAX_ARTICLES_PER_SOURCE", 500)
         spider.timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
         spider.incremental = settings.getbool("WIREWATCH_INCREMENTAL", False)
+        spider.max_retry_after = settings.getfloat("WIREWATCH_MAX_RETRY_AFTER", 86400.0)
         if settings.get("WIREWATCH_DATABASE_URL"):
             spider.polling = PollingState(settings.get("WIREWATCH_DATABASE_URL"))
         return spider
@@ -91,6 +97,8 @@ class WireSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Request every feed, sitemap and listing page of every selected source."""
+        if self.store_unavailable():
+            return
         kinds = (
             ("feeds", self.parse_feed, "feed"),
             ("sitemaps", self.parse_sitemap, "sitemap"),
@@ -102,6 +110,14 @@ class WireSpider(scrapy.Spider):
             for key, callback, stage in kinds:
                 for url in src.get(key, ()):
                     yield self._feed_request(src["name"], url, callback, stage, known.get(url))
+
+    def store_unavailable(self) -> bool:
+        """True when the store could not start the crawl run: then nothing is requested."""
+        stats = self.crawler.stats
+        if stats is None or not (error := stats.get_value("wirewatch/store_error")):
+            return False
+        self.logger.error("nothing crawled: the crawl run could not be started (%s)", error)
+        return True
 
     def _feed_request(
         self, source: str, url: str, callback: Any, stage: str, validators: Any, **meta: Any
@@ -129,11 +145,13 @@ class WireSpider(scrapy.Spider):
         if (skip := self._unchanged(response, source)) is not None:
             yield skip
             return
+        problems: list[str] = []
         try:
-            entries = parse_feed(response.body, response.url, _content_type(response))
+            entries = parse_feed(response.body, response.url, _content_type(response), problems)
         except FeedError as err:
             yield from self._feed_failed(response, source, "feed", str(err))
             return
+        yield from self._skipped(response, source, "feed", problems)
         if self.sources.get(source, {}).get("discovery"):
             yield from self._discovered(response, source, entries)
             return
@@ -156,19 +174,31 @@ class WireSpider(scrapy.Spider):
         if (skip := self._unchanged(response, source)) is not None:
             yield skip
             return
+        problems: list[str] = []
         try:
-            result = parse_sitemap(response.body, response.url)
+            result = parse_sitemap(response.body, response.url, problems)
         except FeedError as err:
             yield from self._feed_failed(response, source, "sitemap", str(err))
             return
         depth = response.meta.get("wirewatch_depth", 0)
+        if depth >= MAX_SITEMAP_DEPTH and result.sitemaps:
+            problems.append(
+                f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH} levels: "
+                f"{len(result.sitemaps)} child sitemap(s) not followed"
+            )
+        if len(result.sitemaps) > MAX_CHILD_SITEMAPS:
+            problems.append(
+                f"sitemap index lists {len(result.sitemaps)} sitemaps; "
+                f"only the first {MAX_CHILD_SITEMAPS} are followed"
+            )
+        yield from self._skipped(response, source, "sitemap", problems)
         if depth < MAX_SITEMAP_DEPTH and result.sitemaps:
             known = (
                 self.polling.validators(result.sitemaps)
                 if self.polling is not None and self.incremental
                 else {}
             )
-            for url in result.sitemaps:
+            for url in result.sitemaps[:MAX_CHILD_SITEMAPS]:
                 yield self._feed_request(
                     source, url, self.parse_sitemap, "sitemap", known.get(url),
                     wirewatch_depth=depth + 1,
@@ -215,6 +245,18 @@ class WireSpider(scrapy.Spider):
         yield feed_poll(response, source, "failed", datetime.now(UTC), error=reason)
         yield self._failure(source, response.url, stage, reason, response.status)
 
+    def _skipped(
+        self, response: Response, source: str, stage: str, problems: list[str]
+    ) -> Iterator[FailureRecord]:
+        """A failure row for each part of a feed or sitemap that was not read, with why."""
+        for problem in problems[:MAX_PROBLEMS_RECORDED]:
+            yield self._failure(source, response.url, stage, problem, response.status)
+        if len(problems) > MAX_PROBLEMS_RECORDED:
+            rest = len(problems) - MAX_PROBLEMS_RECORDED
+            yield self._failure(
+                source, response.url, stage, f"{rest} more part(s) skipped", response.status
+            )
+
     def _parsed(
         self,
         response: Response,
@@ -222,6 +264,10 @@ class WireSpider(scrapy.Spider):
         entries: list[FeedEntry],
         publishers: dict[str, str] | None = None,
     ) -> Iterator[Any]:
+        if len(entries) > MAX_FEED_ITEMS:
+            reason = f"{len(entries)} entries listed; only the first {MAX_FEED_ITEMS} are read"
+            yield self._failure(source, response.url, "feed", reason, response.status)
+            entries = entries[:MAX_FEED_ITEMS]
         self._inc(source, "feeds_ok")
         requests = list(self._follow(source, entries, publishers))
         new_items = sum(1 for r in requests if not r.meta.get("wirewatch_known"))
@@ -254,6 +300,13 @@ class WireSpider(scrapy.Spider):
                 self._inc(source, "known_unchanged")
                 continue
             if self.followed[source] >= self.max_articles:
+                if not self.crawler.stats.get_value(f"wirewatch/{source}/over_cap"):
+                    self.logger.info(
+                        "%s: more than max_articles_per_source (%d) listed; "
+                        "the rest are left for the next crawl",
+                        source,
+                        self.max_articles,
+                    )
                 self._inc(source, "over_cap")
                 continue
             self.followed[source] += 1
@@ -298,12 +351,16 @@ class WireSpider(scrapy.Spider):
         """Record a request that failed (HTTP error, timeout, refused, too large)."""
         request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("wirewatch_source", "?")
+        stage = request.meta.get("wirewatch_stage", "download")
         if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             self._inc(source, "robots_forbidden")
             self.logger.info("robots.txt forbids %s", request.url)
+            if stage in {"feed", "sitemap", "listing"}:  # a source that cannot be read says so
+                reason = "forbidden by robots.txt"
+                yield self._failed_poll(request, source, reason, None, failure)
+                yield self._failure(source, request.url, stage, reason, None)
             return
         reason, status = describe_failure(failure, self.timeout)
-        stage = request.meta.get("wirewatch_stage", "download")
         if stage in {"feed", "sitemap", "listing"}:
             yield self._failed_poll(request, source, reason, status, failure)
         yield self._failure(source, request.url, stage, reason, status)
@@ -313,6 +370,15 @@ class WireSpider(scrapy.Spider):
     ) -> FeedPoll:
         response = getattr(failure.value, "response", None)
         retry_after = retry_after_seconds(header(response, "Retry-After")) if response else None
+        if retry_after is not None and retry_after > self.max_retry_after:
+            self.logger.warning(
+                "%s: %s asks to retry after %.0fs; taken as max_retry_after (%.0fs)",
+                source,
+                request.url,
+                retry_after,
+                self.max_retry_after,
+            )
+            retry_after = self.max_retry_after
         return FeedPoll(
             url=request.meta.get("wirewatch_feed_url", request.url),
             source=source,
