@@ -73,6 +73,12 @@ CASES: list[tuple[str, list[str | bytes]]] = [
     ("db-check-bogus-option", ["db", "check", "--bogus"]),
     ("config-bogus-option", ["config", "--bogus"]),
     ("run-bogus-option", ["run", "--bogus"]),
+    ("worker-without-a-queue", ["worker"]),
+    ("worker-bogus-option", ["worker", "--bogus"]),
+    ("eval-missing-file", ["eval", "{tmp}/no-such-set.jsonl"]),
+    ("eval-bad-utf8-path", ["eval", b"{tmp}/\xff.jsonl"]),
+    ("serve-port-huge", ["serve", "--port", HUGE]),
+    ("serve-host-bad-utf8", ["serve", "--host", BAD]),
     ("unknown-command", [BAD]),
 ]
 
