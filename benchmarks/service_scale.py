@@ -291,8 +291,14 @@ def report(obs: dict[str, Any], args: Any) -> None:
     step = max(1, len(samples) // 12)
     series = ", ".join(f"{t:.0f}s {p:.0f}/{r:.0f}" for t, p, r in samples[::step])
     print(f"PSS/RSS MB over time: {series}")
+    steady = [w for _i, w, _s in obs["feed_log"] if w >= obs["t_warm"]]
+    rate = len(steady) / max(1.0, obs["end"] - obs["t_warm"])
     print(f"CPU: service {obs['cpu']:.2f} cores busy on average after warm-up; "
           f"machine idle {100 * obs['idle']:.0f}% (of 2 cores, incl. the mock wire)")  # fmt: skip
+    print(
+        f"polls: {rate * 60:.0f} a minute after warm-up; "
+        f"{1000 * obs['cpu'] / rate if rate else float('nan'):.1f} ms of service CPU a poll"
+    )
     for name in ("wirewatch_due_sources", "wirewatch_oldest_due_seconds"):
         for line in obs["metrics"].splitlines():
             if line.startswith(name + " "):

@@ -39,7 +39,7 @@ from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
 from storage import backfill, identity, runs, sources, writes
 from storage.backfill import BackfillStep
-from storage.db import make_engine, make_sessionmaker
+from storage.db import SharedEngine, make_engine, make_sessionmaker
 from storage.errors import one_line
 from storage.records import ArticleRecord, FailureRecord, SourceCounts
 from storage.sources import FeedPoll
@@ -101,7 +101,9 @@ class StorePipeline:
     def open_spider(self) -> None:
         """Open the database and start this crawl's run row."""
         spider = self.crawler.spider
-        self.engine = make_engine(self.url)
+        shared = self.crawler.settings.get("WIREWATCH_DB_ENGINE")
+        self.owns_engine = not isinstance(shared, SharedEngine)
+        self.engine = make_engine(self.url) if self.owns_engine else shared.engine
         self.sessions = make_sessionmaker(self.engine)
         sources: dict[str, str | None] = {
             name: src.get("language") for name, src in getattr(spider, "sources", {}).items()
@@ -118,7 +120,7 @@ class StorePipeline:
             # the spider sees this and requests nothing; the CLI says it in one line
             self.crawler.stats.set_value("wirewatch/store_error", one_line(err))
             logger.error("cannot start the crawl run: %s", one_line(err))
-            self.engine.dispose()
+            self._release_engine()
             return
         self.crawler.stats.set_value("wirewatch/run_id", self.run_id)
         self._replay()
@@ -357,8 +359,13 @@ class StorePipeline:
             stats.set_value("wirewatch/finish_error", one_line(err))
             logger.error("could not finish crawl run %s: %s", self.run_id, one_line(err))
         finally:
-            self.engine.dispose()
+            self._release_engine()
         logger.info("crawl run %s finished: %s (%s)", self.run_id, status, reason)
+
+    def _release_engine(self) -> None:
+        """Dispose of the engine unless it is a long-lived process's, shared by its crawls."""
+        if self.owns_engine:
+            self.engine.dispose()
 
     def _spool_unwritten(self) -> str:
         """Spool what could not be written; the run's error message says where it went."""

@@ -75,7 +75,7 @@ def _poll_settings_class() -> type:
     return PollSettings
 
 
-def base_settings(config: Config, pool_holder: Any) -> Any:
+def base_settings(config: Config, pool_holder: Any, engine: Any = None) -> Any:
     """Scrapy settings every poll starts from (sources are set per poll)."""
     from wirewatch.crawl import scrapy_settings
 
@@ -86,6 +86,7 @@ def base_settings(config: Config, pool_holder: Any) -> Any:
             "WIREWATCH_TOPICS": SharedDict(config.topics),
             "WIREWATCH_INCREMENTAL": True,
             "WIREWATCH_EXTRACT_POOL": pool_holder,
+            "WIREWATCH_DB_ENGINE": engine,
             "WIREWATCH_EXTRACT_WORKERS": config.cluster.extract_workers,
             "WIREWATCH_SOURCES": [],
             "DOWNLOAD_SLOTS": {},
@@ -145,7 +146,10 @@ def run_worker(
     consumer = make_consumer(config, name, stdin=stdin)
     engine = state.service_engine(config.database_url)
     holder = SharedPool(start_pool(config.topics, config.cluster.extract_workers))
-    settings = base_settings(config, holder)
+    from storage.db import SharedEngine, make_engine
+
+    polls_engine = make_engine(config.database_url)  # every poll's pipelines and spider
+    settings = base_settings(config, holder, SharedEngine(polls_engine))
     worker = CrawlWorker(
         config,
         engine,
@@ -194,6 +198,7 @@ def run_worker(
     if health is not None:
         health.stop()
     engine.dispose()
+    polls_engine.dispose()
     logger.info("crawl worker %s stopped", name)
     return done["code"]
 

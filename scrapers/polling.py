@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from scrapy.http import Response
+from sqlalchemy import Engine
 
 from scrapers.urls import canonicalize_url, identity_key
 from storage import sources as polls
@@ -67,8 +68,9 @@ def feed_poll(
 class PollingState:
     """Reads validators and known links from the crawl's database."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.owns_engine = engine is None
+        self.engine = engine if engine is not None else make_engine(url)
         self.sessions = make_sessionmaker(self.engine)
 
     def validators(self, urls: Sequence[str]) -> dict[str, Validators]:
@@ -84,5 +86,6 @@ class PollingState:
             return polls.known_links(session, keyed)
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        """Release the database connections (not a shared engine's)."""
+        if self.owns_engine:
+            self.engine.dispose()

@@ -52,6 +52,18 @@ def make_engine(url: str) -> Engine:
         ) from err
 
 
+class SharedEngine:
+    """An engine a long-lived process hands to each of its crawls in their settings: Scrapy
+    deep-copies settings, an engine (its connection pool) is shared, and only its owner
+    disposes of it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedEngine:
+        return self
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Session factory for short, caller-owned transactions (objects stay usable after commit)."""
     return sessionmaker(bind=engine, expire_on_commit=False)

@@ -34,6 +34,7 @@ from scrapers.listings import parse_listing
 from scrapers.middlewares import retry_after_seconds
 from scrapers.polling import PollingState, conditional_headers, feed_poll, header
 from scrapers.urls import canonicalize_url, request_url
+from storage.db import SharedEngine
 from storage.records import FailureRecord
 from storage.sources import FeedPoll
 from wirewatch.errors import FeedError
@@ -87,7 +88,9 @@ class WireSpider(scrapy.Spider):
         spider.incremental = settings.getbool("WIREWATCH_INCREMENTAL", False)
         spider.max_retry_after = settings.getfloat("WIREWATCH_MAX_RETRY_AFTER", 86400.0)
         if settings.get("WIREWATCH_DATABASE_URL"):
-            spider.polling = PollingState(settings.get("WIREWATCH_DATABASE_URL"))
+            shared = settings.get("WIREWATCH_DB_ENGINE")
+            engine = shared.engine if isinstance(shared, SharedEngine) else None
+            spider.polling = PollingState(settings.get("WIREWATCH_DATABASE_URL"), engine)
         return spider
 
     def closed(self, reason: str) -> None:
