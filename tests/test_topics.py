@@ -166,7 +166,7 @@ def test_seed_story_when_available(matcher: TopicMatcher) -> None:
         "Kunashir{,i,e,a}",
         "Shikotan{,e,a}",
         "Iturup{,e,a}",
-        "Habomai",
+        "{Habomai,Khabomai}",
         "Kuril{s,es}",
     ):
         assert term in records["kuril"].terms
