@@ -24,8 +24,9 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from pipelines.dates import page_time_candidates, reconcile
+from pipelines.dates import Candidate, Rejected, page_time_candidates, reconcile_explained
 from pipelines.encoding import decode_html
+from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from scrapers.urls import same_site
 from wirewatch.errors import ExtractionError
@@ -36,10 +37,9 @@ _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b
 _NOT_HTML_TYPES = ("application/pdf", "image/", "audio/", "video/", "application/zip")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " « ")
 _LANG_CONFIDENT = 0.9
-_LISTING_TYPES = frozenset(
-    {"website", "webpage", "collectionpage", "itemlist", "searchresultspage"}
-)
 _LANG_MIN_CHARS = 400
+DEFAULT_MIN_CHARS = 10
+"""Shortest article text kept: a one-sentence wire flash (молния, 速報, BREAKING) is one."""
 _LANG_SAMPLE = 1000
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
@@ -56,6 +56,7 @@ class Extracted:
     description: str | None
     published: datetime | None
     published_origin: str | None
+    published_note: str | None  # which date candidate won, and why
     canonical_url: str | None
     content_hash: str
 
@@ -71,7 +72,8 @@ def extract_article(
     source_tz: str | None = None,
     fast: bool = False,
     now: datetime | None = None,
-    min_chars: int = 200,
+    min_chars: int = DEFAULT_MIN_CHARS,
+    tables: bool = True,
 ) -> Extracted:
     """Extract the article in a fetched page, or raise ExtractionError saying why there is none."""
     _check_is_html(body, content_type)
@@ -83,19 +85,29 @@ def extract_article(
     canonical = _canonical_url(tree, url)
     html_lang = _html_lang(tree)
     meta = page_metadata(tree, url)
-    doc = _trafilatura(tree, url, fast)
+    doc = _trafilatura(tree, url, fast, tables)
     text = _clean_text(doc.text or "")
     if not text:
         raise ExtractionError("no article text extracted")
     if len(text) < min_chars:
         raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
-    _check_not_listing(meta.pagetype, url)
+    kind = (meta.pagetype or "").lower()  # og:type, else the JSON-LD type
+    declared = "article" in kind or "posting" in kind
+    listing = listing_reason(tree, text, url, declared_article=declared)
+    if listing:
+        raise ExtractionError(listing)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
     now = now or datetime.now(UTC)
-    published = reconcile(candidates, feed_published, None, now, source_tz=source_tz)
-    if published is None:  # the page's day is the last resort, so look for it only now
+    published, note = reconcile_explained(
+        candidates, feed_published, None, now, source_tz=source_tz
+    )
+    # the page's day is the last resort, so look for it only now; htmldate reads the same
+    # tags, and makes 2026-02-01 of a declared 2026-02-30: not when a declaration was refused
+    if published is None and not any(_impossible(c) for c in candidates):
         day = _day(find_date(tree, url=url, **_DATE_PARAMS))
-        published = reconcile(candidates, feed_published, day, now, source_tz=source_tz)
+        published, note = reconcile_explained(
+            candidates, feed_published, day, now, source_tz=source_tz
+        )
     return Extracted(
         title=title,
         author=meta.author or None,
@@ -105,6 +117,7 @@ def extract_article(
         description=meta.description or None,
         published=published.value if published else None,
         published_origin=published.origin if published else None,
+        published_note=note or None,
         canonical_url=canonical,
         content_hash=content_hash(title, text),
     )
@@ -116,7 +129,7 @@ def extract_article(
 _DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
 
 
-def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
+def _trafilatura(tree: HtmlElement, url: str, fast: bool, tables: bool) -> Document:
     """Main text and metadata; trafilatura copies the tree it is given, so ours stays intact."""
     doc = trafilatura.bare_extraction(
         tree,
@@ -124,12 +137,16 @@ def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
         fast=fast,
         with_metadata=False,  # pipelines.metadata reads the fields we keep, for less
         include_comments=False,
-        include_tables=False,
+        include_tables=tables,
         deduplicate=False,
     )
     if not isinstance(doc, Document):
         raise ExtractionError("no article text extracted")
     return doc
+
+
+def _impossible(candidate: Candidate | Rejected) -> bool:
+    return isinstance(candidate, Rejected) and candidate.reason.startswith("impossible")
 
 
 def content_hash(title: str, text: str) -> str:
@@ -150,28 +167,6 @@ def _check_is_html(body: bytes, content_type: str | None) -> None:
     # a stray NUL happens in real pages; many of them mean a binary file
     if head.count(b"\x00") > len(head) // 10 and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("not HTML (NUL bytes in body)")
-
-
-def _check_not_listing(pagetype: str | None, url: str) -> None:
-    """Reject index pages: a front page, or a non-article page type at a section-like URL."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return
-    segments = [s for s in parts.path.split("/") if s]
-    if not segments and not parts.query:
-        raise ExtractionError("page is a listing (site front page)")
-    kind = (pagetype or "").lower()
-    if kind in _LISTING_TYPES and _section_like(segments, parts.query):
-        raise ExtractionError(f"page is a listing (page type {kind!r} at a section URL)")
-
-
-def _section_like(segments: list[str], query: str) -> bool:
-    """True for /news or /hub/science; False when the URL carries an id or a long slug."""
-    last = segments[-1] if segments else ""
-    for part in (last, query):
-        if any(c.isdigit() for c in part) or part.count("-") + part.count("_") >= 3:
-            return False
-    return len(segments) <= 3
 
 
 def _canonical_url(tree: HtmlElement, url: str) -> str | None:

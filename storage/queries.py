@@ -71,6 +71,7 @@ class ArticleRow:
     snippet: str | None
     score: float | None
     published_origin: str | None
+    published_note: str | None = None
 
 
 def search_condition(dialect: str, query: str) -> ColumnElement[bool]:
@@ -120,6 +121,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         Article.language,
         Article.author,
         Article.published_origin,
+        Article.published_note,
     ).join(Source, Source.id == Article.source_id)
     if flt.topics:
         stmt = stmt.where(
@@ -159,6 +161,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
                 snippet=top[2] if top else None,
                 score=top[1] if top else None,
                 published_origin=row.published_origin,
+                published_note=row.published_note,
             )
         )
     return result
