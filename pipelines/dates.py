@@ -36,16 +36,14 @@ Reconciliation (``reconcile_explained``):
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from lxml.html import HtmlElement
 
 from pipelines.dateparse import Written, parse_written, zone
+from pipelines.datesources import declared_times
 
 __all__ = [
     "Candidate",
@@ -62,51 +60,6 @@ EARLIEST_YEAR = 1990
 _MAX_OFFSET = timedelta(hours=14)
 NOTE_MAX_CHARS = 600
 
-_META_KEYS = (
-    "article:published_time",
-    "og:article:published_time",
-    "og:published_time",
-    "datepublished",
-    "schema:datepublished",
-    "article.published",
-    "parsely-pub-date",
-    "sailthru.date",
-    "cxenseparse:recs:publishtime",
-    "publish-date",
-    "publish_date",
-    "publishdate",
-    "pubdate",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dc:date",
-    "dcterms.date",
-    "dc.date.created",
-    "dcterms.created",
-    "date",
-)
-_META_RANK = {key: rank for rank, key in enumerate(_META_KEYS)}
-_ARTICLE_TYPES = frozenset(
-    {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting"}
-    | {"liveblogposting", "report", "backgroundnewsarticle", "opinionnewsarticle"}
-    | {"socialmediaposting", "scholarlyarticle", "techarticle", "posting"}
-)
-# nodes whose dates are not the page's: media, comments, reviews, people
-_SKIP_TYPES = frozenset(
-    {"imageobject", "videoobject", "audioobject", "mediaobject", "photograph", "clip"}
-    | {"comment", "review", "answer", "question", "person", "organization", "rating"}
-)
-_JSONLD_LINKS = ("@graph", "mainEntity", "mainEntityOfPage")
-_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
-_MICRODATA_XPATH = (
-    "//*[not(self::meta or self::time) and (@itemprop='datePublished'"
-    " or contains(@property, 'datePublished') or contains(@property, 'dc:date')"
-    " or contains(@property, 'dcterms:created') or contains(@property, 'dcterms:issued'))]"
-)
-_TIME_XPATH = (
-    "//time[@itemprop='datePublished' or contains(@class, 'publish') or @pubdate]",
-    "//article//time",
-)
 _PAGE = ("meta", "jsonld", "microdata", "time")
 _ONE_VOICE = ("microdata", "time", "feed")  # however many elements or entries
 _UNTRUSTED_TEXT = ("time", "microdata")  # free text there is often "2 hours ago": not noted
@@ -160,16 +113,10 @@ def page_time_candidates(tree: HtmlElement, source_tz: str | None) -> list[Found
     """Collect publication-time candidates from a parsed page, most trusted first, with the
     declared values that cannot be a date (``Rejected``) among them."""
     found: list[Found] = []
-    for origin, pairs in (
-        ("meta", _meta_texts(tree)),
-        ("jsonld", _jsonld_texts(tree)),
-        ("microdata", _xpath_texts(tree, (_MICRODATA_XPATH,))),
-        ("time", _xpath_texts(tree, _TIME_XPATH)),
-    ):
-        for key, text in pairs:
-            item = _candidate(text, origin, key, source_tz)
-            if isinstance(item, Candidate) or origin not in _UNTRUSTED_TEXT:
-                found.append(item)
+    for origin, key, text in declared_times(tree):
+        item = _candidate(text, origin, key, source_tz)
+        if isinstance(item, Candidate) or origin not in _UNTRUSTED_TEXT:
+            found.append(item)
     return found
 
 
@@ -322,79 +269,3 @@ def _candidate(text: str, origin: str, key: str, source_tz: str | None) -> Found
     return Candidate(
         value, True, origin, local.date(), wall, zoned, key, shown, explicit=offset is not None
     )
-
-
-def _meta_texts(tree: HtmlElement) -> list[tuple[str, str]]:
-    found: list[tuple[int, int, str, str]] = []
-    for index, meta in enumerate(tree.iterfind(".//meta")):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
-        content = meta.get("content")
-        if key and content:
-            rank = _META_RANK.get(key.strip().lower())
-            if rank is not None:
-                found.append((rank, index, key.strip(), content))
-    return [(key, content) for _, _, key, content in sorted(found)]
-
-
-def _jsonld_texts(tree: HtmlElement) -> list[tuple[str, str]]:
-    found: list[tuple[int, int, str, str]] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        raw = script.text_content()
-        try:
-            data = json.loads(raw, strict=False)
-        except ValueError:
-            found += [(9, len(found), "unparsed JSON", m) for m in _JSONLD_DATE.findall(raw)]
-            continue
-        for node in _walk_jsonld(data, depth=0):
-            item = _jsonld_date(node)
-            if item is not None:
-                found.append((item[0], len(found), item[1], item[2]))
-    if any(rank < 2 for rank, *_ in found):  # an article's own date: other nodes are not needed
-        found = [f for f in found if f[0] < 2]
-    return [(key, text) for _, _, key, text in sorted(found)]
-
-
-def _jsonld_date(node: dict[str, Any]) -> tuple[int, str, str] | None:
-    """(rank, label, text) of a node's datePublished, else dateCreated; None if it has none."""
-    kinds = node.get("@type")
-    listed = kinds if isinstance(kinds, list) else [kinds]
-    names = [k.rsplit("/", 1)[-1] for k in listed if isinstance(k, str)]
-    lowered = {k.lower() for k in names}
-    if lowered & _SKIP_TYPES:
-        return None
-    rank = 0 if lowered & _ARTICLE_TYPES else 2 if names else 4
-    for step, prop in enumerate(("datePublished", "dateCreated")):
-        value = node.get(prop)
-        if isinstance(value, list) and value:
-            value = value[0]
-        if isinstance(value, dict):
-            value = value.get("@value")
-        if isinstance(value, str) and value.strip():
-            label = f"{names[0] if names else 'untyped'}.{prop}"
-            return rank + step, label, value
-    return None
-
-
-def _walk_jsonld(data: Any, depth: int) -> list[dict[str, Any]]:
-    if depth > 6:
-        return []
-    if isinstance(data, list):
-        return [n for item in data for n in _walk_jsonld(item, depth + 1)]
-    if not isinstance(data, dict):
-        return []
-    nodes = [data]
-    for key in _JSONLD_LINKS:
-        if key in data:
-            nodes.extend(_walk_jsonld(data[key], depth + 1))
-    return nodes
-
-
-def _xpath_texts(tree: HtmlElement, xpaths: tuple[str, ...]) -> list[tuple[str, str]]:
-    for xpath in xpaths:
-        texts = [
-            el.get("datetime") or el.get("content") or el.text_content() for el in tree.xpath(xpath)
-        ]
-        texts = [t.strip() for t in texts if t and t.strip()]
-        if texts:
-            return [("", t) for t in texts[:3]]
-    return []

@@ -24,14 +24,21 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from pipelines.dates import Candidate, Rejected, page_time_candidates, reconcile_explained
+from pipelines.dates import (
+    Candidate,
+    PublishedTime,
+    Rejected,
+    page_time_candidates,
+    reconcile_explained,
+)
+from pipelines.datesources import modified_days
 from pipelines.encoding import decode_html
 from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from scrapers.urls import same_site
 from wirewatch.errors import ExtractionError
 
-__all__ = ["Extracted", "content_hash", "extract_article"]
+__all__ = ["Extracted", "content_hash", "extract_article", "publication_time"]
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 _NOT_HTML_TYPES = ("application/pdf", "image/", "audio/", "video/", "application/zip")
@@ -81,7 +88,6 @@ def extract_article(
     tree = load_html(decode_html(body, content_type).replace("\x00", ""))
     if tree is None or len(tree) == 0:
         raise ExtractionError("not parseable as HTML")
-    candidates = page_time_candidates(tree, source_tz)
     canonical = _canonical_url(tree, url)
     html_lang = _html_lang(tree)
     meta = page_metadata(tree, url)
@@ -97,17 +103,9 @@ def extract_article(
     if listing:
         raise ExtractionError(listing)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
-    now = now or datetime.now(UTC)
-    published, note = reconcile_explained(
-        candidates, feed_published, None, now, source_tz=source_tz
+    published, note = publication_time(
+        tree, url, feed_published=feed_published, now=now or datetime.now(UTC), source_tz=source_tz
     )
-    # the page's day is the last resort, so look for it only now; htmldate reads the same
-    # tags, and makes 2026-02-01 of a declared 2026-02-30: not when a declaration was refused
-    if published is None and not any(_impossible(c) for c in candidates):
-        day = _day(find_date(tree, url=url, **_DATE_PARAMS))
-        published, note = reconcile_explained(
-            candidates, feed_published, day, now, source_tz=source_tz
-        )
     return Extracted(
         title=title,
         author=meta.author or None,
@@ -143,6 +141,31 @@ def _trafilatura(tree: HtmlElement, url: str, fast: bool, tables: bool) -> Docum
     if not isinstance(doc, Document):
         raise ExtractionError("no article text extracted")
     return doc
+
+
+def publication_time(
+    tree: HtmlElement,
+    url: str,
+    *,
+    feed_published: datetime | None,
+    now: datetime,
+    source_tz: str | None,
+) -> tuple[PublishedTime | None, str]:
+    """The page's publication time (``pipelines.dates``) and how it was chosen."""
+    candidates = page_time_candidates(tree, source_tz)
+    published, note = reconcile_explained(
+        candidates, feed_published, None, now, source_tz=source_tz
+    )
+    # the page's day is the last resort, so look for it only now. htmldate reads the same
+    # tags: it makes 2026-02-01 of a declared 2026-02-30, and falls back to the modified date
+    if published is None and not any(_impossible(c) for c in candidates):
+        if modified_days(tree):
+            return None, f"{note}; no page-date: the page declares only when it was modified"
+        day = _day(find_date(tree, url=url, **_DATE_PARAMS))
+        published, note = reconcile_explained(
+            candidates, feed_published, day, now, source_tz=source_tz
+        )
+    return published, note
 
 
 def _impossible(candidate: Candidate | Rejected) -> bool:
