@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -109,11 +110,14 @@ def parse_datetime(text: str, source_tz: str | None) -> tuple[datetime, bool] | 
     return (found.value, found.has_time) if isinstance(found, Candidate) else None
 
 
-def page_time_candidates(tree: HtmlElement, source_tz: str | None) -> list[Found]:
+def page_time_candidates(
+    tree: HtmlElement, source_tz: str | None, jsonld: list[Any] | None = None
+) -> list[Found]:
     """Collect publication-time candidates from a parsed page, most trusted first, with the
-    declared values that cannot be a date (``Rejected``) among them."""
+    declared values that cannot be a date (``Rejected``) among them. ``jsonld``: the page's
+    JSON-LD blocks if already read (``pipelines.datesources.declared_times``)."""
     found: list[Found] = []
-    for origin, key, text in declared_times(tree):
+    for origin, key, text in declared_times(tree, jsonld):
         item = _candidate(text, origin, key, source_tz)
         if isinstance(item, Candidate) or origin not in _UNTRUSTED_TEXT:
             found.append(item)

@@ -58,12 +58,13 @@ _SKIP_TYPES = frozenset(
     {"imageobject", "videoobject", "audioobject", "mediaobject", "photograph", "clip"}
     | {"comment", "review", "answer", "question", "person", "organization", "rating"}
 )
+_JSONLD_SCRIPTS = "//script[@type='application/ld+json']"
 _JSONLD_LINKS = ("@graph", "mainEntity", "mainEntityOfPage")
 _JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _MICRODATA_XPATH = (
-    "//*[not(self::meta or self::time) and (@itemprop='datePublished'"
-    " or contains(@property, 'datePublished') or contains(@property, 'dc:date')"
-    " or contains(@property, 'dcterms:created') or contains(@property, 'dcterms:issued'))]"
+    "(//@itemprop[.='datePublished'] | //@property[contains(., 'datePublished')"
+    " or contains(., 'dc:date') or contains(., 'dcterms:created')"
+    " or contains(., 'dcterms:issued')])/parent::*[not(self::meta or self::time)]"
 )
 _TIME_XPATH = (
     "//time[@itemprop='datePublished' or contains(@class, 'publish') or @pubdate]",
@@ -80,7 +81,7 @@ def modified_days(tree: HtmlElement) -> set[date]:
         in _MODIFIED_KEYS
     ]
     texts += [el.get("content") or el.get("datetime") or "" for el in tree.xpath(_MODIFIED_XPATH)]
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in tree.xpath(_JSONLD_SCRIPTS):
         texts += _JSONLD_MODIFIED.findall(script.text_content())
     days = set()
     for text in texts:
@@ -91,11 +92,19 @@ def modified_days(tree: HtmlElement) -> set[date]:
     return days
 
 
-def declared_times(tree: HtmlElement) -> list[tuple[str, str, str]]:
-    """(origin, key, text as written) of each publication-time declaration, most trusted first."""
+def declared_times(
+    tree: HtmlElement, jsonld: list[Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """(origin, key, text as written) of each publication-time declaration, most trusted first.
+
+    ``jsonld``: the page's JSON-LD blocks already read (parsed, or text when not JSON), as
+    ``pipelines.metadata.page_metadata`` leaves them; else they are read here.
+    """
+    if jsonld is None:
+        jsonld = [_parsed(s.text_content()) for s in tree.xpath(_JSONLD_SCRIPTS)]
     found = [("meta", key, text) for key, text in _meta_texts(tree)]
-    found += [("jsonld", key, text) for key, text in _jsonld_texts(tree)]
-    found += [("microdata", key, text) for key, text in _xpath_texts(tree, (_MICRODATA_XPATH,))]
+    found += [("jsonld", key, text) for key, text in _jsonld_texts(jsonld)]
+    found += [("microdata", key, t) for key, t in _xpath_texts(tree, (_MICRODATA_XPATH,))]
     found += [("time", key, text) for key, text in _xpath_texts(tree, _TIME_XPATH)]
     return found
 
@@ -112,14 +121,20 @@ def _meta_texts(tree: HtmlElement) -> list[tuple[str, str]]:
     return [(key, content) for _, _, key, content in sorted(found)]
 
 
-def _jsonld_texts(tree: HtmlElement) -> list[tuple[str, str]]:
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return text
+
+
+def _jsonld_texts(blocks: list[Any]) -> list[tuple[str, str]]:
     found: list[tuple[int, int, str, str]] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        raw = script.text_content()
-        try:
-            data = json.loads(raw, strict=False)
-        except ValueError:
-            found += [(9, len(found), "unparsed JSON", m) for m in _JSONLD_DATE.findall(raw)]
+    for data in blocks:
+        if isinstance(data, str):
+            data = _parsed(data)
+        if isinstance(data, str):  # not valid JSON: its datePublished values, by pattern
+            found += [(9, len(found), "unparsed JSON", m) for m in _JSONLD_DATE.findall(data)]
             continue
         for node in _walk_jsonld(data, depth=0):
             item = _jsonld_date(node)

@@ -90,7 +90,8 @@ def extract_article(
         raise ExtractionError("not parseable as HTML")
     canonical = _canonical_url(tree, url)
     html_lang = _html_lang(tree)
-    meta = page_metadata(tree, url)
+    jsonld: list[Any] = []
+    meta = page_metadata(tree, url, jsonld)
     doc = _trafilatura(tree, url, fast, tables)
     text = _clean_text(doc.text or "")
     if not text:
@@ -104,7 +105,12 @@ def extract_article(
         raise ExtractionError(listing)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
     published, note = publication_time(
-        tree, url, feed_published=feed_published, now=now or datetime.now(UTC), source_tz=source_tz
+        tree,
+        url,
+        feed_published=feed_published,
+        now=now or datetime.now(UTC),
+        source_tz=source_tz,
+        jsonld=jsonld or None,
     )
     return Extracted(
         title=title,
@@ -150,9 +156,11 @@ def publication_time(
     feed_published: datetime | None,
     now: datetime,
     source_tz: str | None,
+    jsonld: list[Any] | None = None,
 ) -> tuple[PublishedTime | None, str]:
-    """The page's publication time (``pipelines.dates``) and how it was chosen."""
-    candidates = page_time_candidates(tree, source_tz)
+    """The page's publication time (``pipelines.dates``) and how it was chosen; ``jsonld`` as
+    ``pipelines.metadata.page_metadata`` leaves it, if it ran."""
+    candidates = page_time_candidates(tree, source_tz, jsonld)
     published, note = reconcile_explained(
         candidates, feed_published, None, now, source_tz=source_tz
     )
@@ -193,16 +201,24 @@ def _check_is_html(body: bytes, content_type: str | None) -> None:
 
 
 def _canonical_url(tree: HtmlElement, url: str) -> str | None:
-    hrefs = tree.xpath(
-        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
-        " | //meta[@property='og:url']/@content"
-    )
+    head = tree.find("head")
+    hrefs = _canonical_hrefs(tree if head is None else head) or _canonical_hrefs(tree)
     for href in hrefs:
         absolute = urljoin(url, href.strip())
         parts = urlsplit(absolute)
         if parts.scheme in ("http", "https") and same_site(absolute, url):
             return absolute
     return None
+
+
+def _canonical_hrefs(root: HtmlElement) -> list[str]:
+    """rel=canonical and og:url values under ``root``, in document order."""
+    return [
+        el.get("href" if el.tag == "link" else "content") or ""
+        for el in root.iter("link", "meta")
+        if (el.tag == "link" and "canonical" in (el.get("rel") or "").lower().split())
+        or (el.tag == "meta" and el.get("property") == "og:url")
+    ]
 
 
 def _html_lang(tree: HtmlElement) -> str | None:
