@@ -44,7 +44,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from pipelines.dateparse import Written, parse_written, zone
-from pipelines.datesources import declared_times
+from pipelines.datesources import declared_body_times, declared_head_times
 
 __all__ = [
     "Candidate",
@@ -111,17 +111,52 @@ def parse_datetime(text: str, source_tz: str | None) -> tuple[datetime, bool] | 
 
 
 def page_time_candidates(
-    tree: HtmlElement, source_tz: str | None, jsonld: list[Any] | None = None
+    tree: HtmlElement,
+    source_tz: str | None,
+    jsonld: list[Any] | None = None,
+    *,
+    feed_published: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Found]:
     """Collect publication-time candidates from a parsed page, most trusted first, with the
     declared values that cannot be a date (``Rejected``) among them. ``jsonld``: the page's
-    JSON-LD blocks if already read (``pipelines.datesources.declared_times``)."""
+    JSON-LD blocks if already read (``pipelines.datesources.declared_times``).
+
+    Given ``now`` (and the feed time, if any), the page's body is not scanned for microdata
+    and ``<time>`` when meta and JSON-LD already settle the vote: they agree on one plausible
+    instant with at least as many voices as the body and a dissenting feed could muster.
+    """
+    found = _parsed_candidates(declared_head_times(tree, jsonld), source_tz)
+    if now is None or not _settled(found, feed_published, now, source_tz):
+        found += _parsed_candidates(declared_body_times(tree), source_tz)
+    return found
+
+
+def _parsed_candidates(declared: list[tuple[str, str, str]], source_tz: str | None) -> list[Found]:
     found: list[Found] = []
-    for origin, key, text in declared_times(tree, jsonld):
+    for origin, key, text in declared:
         item = _candidate(text, origin, key, source_tz)
         if isinstance(item, Candidate) or origin not in _UNTRUSTED_TEXT:
             found.append(item)
     return found
+
+
+def _settled(
+    head: list[Found], feed: datetime | None, now: datetime, source_tz: str | None
+) -> bool:
+    """True when no microdata or ``<time>`` value could change what ``head`` decides."""
+    found = [c for c in head if isinstance(c, Candidate)]
+    timed = [c for c in found if c.has_time]
+    if not found or not found[0].has_time:
+        return False
+    instant = _minute(timed[0].value)
+    limit = now.astimezone(UTC) + FUTURE_TOLERANCE
+    if any(_minute(c.value) != instant or _implausible(c, limit) for c in timed):
+        return False
+    dissent = 2  # microdata and <time>: one voice each
+    if feed is not None and _minute(_feed_candidate(feed, source_tz).value) != instant:
+        dissent += 1
+    return len(timed) >= dissent
 
 
 def reconcile(

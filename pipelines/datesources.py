@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-__all__ = ["declared_times", "modified_days"]
+__all__ = ["declared_body_times", "declared_head_times", "declared_times", "modified_days"]
 
 _META_KEYS = (
     "article:published_time",
@@ -100,13 +100,23 @@ def declared_times(
     ``jsonld``: the page's JSON-LD blocks already read (parsed, or text when not JSON), as
     ``pipelines.metadata.page_metadata`` leaves them; else they are read here.
     """
+    return declared_head_times(tree, jsonld) + declared_body_times(tree)
+
+
+def declared_head_times(
+    tree: HtmlElement, jsonld: list[Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """The meta and JSON-LD part of ``declared_times``."""
     if jsonld is None:
         jsonld = [_parsed(s.text_content()) for s in tree.xpath(_JSONLD_SCRIPTS)]
     found = [("meta", key, text) for key, text in _meta_texts(tree)]
-    found += [("jsonld", key, text) for key, text in _jsonld_texts(jsonld)]
-    found += [("microdata", key, t) for key, t in _xpath_texts(tree, (_MICRODATA_XPATH,))]
-    found += [("time", key, text) for key, text in _xpath_texts(tree, _TIME_XPATH)]
-    return found
+    return found + [("jsonld", key, text) for key, text in _jsonld_texts(jsonld)]
+
+
+def declared_body_times(tree: HtmlElement) -> list[tuple[str, str, str]]:
+    """The microdata and ``<time>`` part of ``declared_times`` (two scans of the page)."""
+    found = [("microdata", key, t) for key, t in _xpath_texts(tree, (_MICRODATA_XPATH,))]
+    return found + [("time", key, text) for key, text in _xpath_texts(tree, _TIME_XPATH)]
 
 
 def _meta_texts(tree: HtmlElement) -> list[tuple[str, str]]:

@@ -160,7 +160,9 @@ def publication_time(
 ) -> tuple[PublishedTime | None, str]:
     """The page's publication time (``pipelines.dates``) and how it was chosen; ``jsonld`` as
     ``pipelines.metadata.page_metadata`` leaves it, if it ran."""
-    candidates = page_time_candidates(tree, source_tz, jsonld)
+    candidates = page_time_candidates(
+        tree, source_tz, jsonld, feed_published=feed_published, now=now
+    )
     published, note = reconcile_explained(
         candidates, feed_published, None, now, source_tz=source_tz
     )

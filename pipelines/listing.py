@@ -34,7 +34,7 @@ MIN_HEADLINE_SHARE = 0.35
 TEASER_MAX_CHARS = 600
 MIN_LINE_CHARS = 20
 _LONG_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space()) >= {MIN_LINE_CHARS}]")
-_LEVELS = 3  # how far up from a paragraph a teaser box may start
+_LEVELS = 3  # how far up from its headline link a teaser box may start
 _BLOCKS = ("p", "li", "dd", "h2", "h3", "h4")
 _SENTENCE_TAGS = frozenset({"p", "span", "em", "strong", "b", "i", "small", "font", "q"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})

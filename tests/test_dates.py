@@ -414,3 +414,20 @@ def test_explanation_names_the_winner() -> None:
     result, note = explained(head, feed=at(2026, 11, 27, 7, 30))
     assert result is not None and result.note == note
     assert note == "meta article:published_time '2026-11-27T10:30:00+03:00'; agreed: feed"
+
+
+def test_body_is_not_scanned_when_the_head_settles_the_vote() -> None:
+    """Two agreeing head values outvote microdata and <time>; a dissenting feed reopens it."""
+    head = '<meta property="article:published_time" content="2026-11-27T10:30:00+03:00">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-27T07:30:00Z"}'
+    )
+    body = '<time pubdate datetime="2026-11-27T09:00:00Z">x</time>'
+    tree = page(head, body)
+    settled = page_time_candidates(tree, None, now=NOW)
+    assert [c.origin for c in settled] == ["meta", "jsonld"]
+    feed = at(2026, 11, 27, 9, 0)
+    reopened = page_time_candidates(tree, None, feed_published=feed, now=NOW)
+    assert [c.origin for c in reopened] == ["meta", "jsonld", "time"]
+    assert reconcile(reopened, feed, None, NOW) == PublishedTime(
+        at(2026, 11, 27, 7, 30), "meta", True
+    )
