@@ -92,17 +92,7 @@ def extract_article(
     html_lang = _html_lang(tree)
     jsonld: list[Any] = []
     meta = page_metadata(tree, url, jsonld)
-    doc = _trafilatura(tree, url, fast, tables)
-    text = _clean_text(doc.text or "")
-    if not text:
-        raise ExtractionError("no article text extracted")
-    if len(text) < min_chars:
-        raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
-    kind = (meta.pagetype or "").lower()  # og:type, else the JSON-LD type
-    declared = "article" in kind or "posting" in kind
-    listing = listing_reason(tree, text, url, declared_article=declared)
-    if listing:
-        raise ExtractionError(listing)
+    text = _article_text(tree, url, meta.pagetype, fast=fast, tables=tables, min_chars=min_chars)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
     published, note = publication_time(
         tree,
@@ -125,6 +115,23 @@ def extract_article(
         canonical_url=canonical,
         content_hash=content_hash(title, text),
     )
+
+
+def _article_text(
+    tree: HtmlElement, url: str, pagetype: str | None, *, fast: bool, tables: bool, min_chars: int
+) -> str:
+    """The article's text, or ExtractionError: none, too short, or a listing's teasers."""
+    text = _clean_text(_trafilatura(tree, url, fast, tables).text or "")
+    if not text:
+        raise ExtractionError("no article text extracted")
+    if len(text) < min_chars:
+        raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
+    kind = (pagetype or "").lower()  # og:type, else the JSON-LD type
+    declared = "article" in kind or "posting" in kind
+    listing = listing_reason(tree, text, url, declared_article=declared)
+    if listing:
+        raise ExtractionError(listing)
+    return text
 
 
 # The day-only page date, trusted least. htmldate's "extensive search" hands free text to
