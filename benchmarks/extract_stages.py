@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
-from htmldate import find_date
 from trafilatura.utils import load_html
 
 from benchmarks.extract_corpus import load_pages
 from pipelines import extraction, worker
-from pipelines.dates import page_time_candidates, reconcile
 from pipelines.encoding import decode_html
+from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from pipelines.simhash import fingerprint
 from wirewatch.config import load_config
@@ -64,28 +63,28 @@ def main() -> None:
             trafilatura.extract,
             body,
             include_comments=False,
-            include_tables=False,
         )
         html = timed("decode", decode_html, body, "text/html")
         tree = timed("parse (lxml)", load_html, html)
         if tree is None:
             continue
-        candidates = timed("time candidates", page_time_candidates, tree, None)
         timed("rel=canonical", extraction._canonical_url, tree, url)
         meta = timed("metadata (title, author, site)", page_metadata, tree, url)
         try:
-            doc = timed("trafilatura (text)", extraction._trafilatura, tree, url, False)
+            doc = timed("trafilatura (text)", extraction._trafilatura, tree, url, False, True)
         except ExtractionError:
             continue
         text = timed("clean text", extraction._clean_text, doc.text or "")
-        if reconcile(candidates, None, None, NOW) is None:
-            timed(
-                "page day (htmldate), when needed",
-                find_date,
-                tree,
-                url=url,
-                **extraction._DATE_PARAMS,
-            )
+        timed("article or listing", listing_reason, tree, text, url)
+        timed(
+            "publication time (+ htmldate when needed)",
+            extraction.publication_time,
+            tree,
+            url,
+            feed_published=None,
+            now=NOW,
+            source_tz=None,
+        )
         timed("language", extraction._language, text, None, None)
         timed("topic match", matcher.match, meta.title or "", text)
         timed("simhash", fingerprint, text)

@@ -1,110 +1,69 @@
-"""Publication time of an article, to the minute, as an aware UTC datetime.
+"""Publication time of an article, to the minute, as an aware UTC datetime, and why.
 
-Candidates, most trusted first:
+Candidates (``page_time_candidates``), most trusted first:
 
-1. ``meta``: ``article:published_time``, ``og:article:published_time``, ``<meta
-   itemprop="datePublished">``, ``name="pubdate"/"publishdate"/"date"`` and a few
-   widespread variants;
-2. ``jsonld``: ``datePublished`` of an Article-type object (``@graph`` and lists too);
-3. ``time``: ``<time datetime>`` marked as the publication time (``itemprop="datePublished"``,
+1. ``meta``: ``article:published_time``, ``og:published_time``, ``<meta
+   itemprop="datePublished">``, ``parsely-pub-date``, ``sailthru.date``, ``dc.date``,
+   ``name="pubdate"/"date"`` and other widespread CMS keys (every tag, in that order);
+2. ``jsonld``: ``datePublished`` (else ``dateCreated``) of every JSON-LD node reachable through
+   lists, ``@graph``, ``mainEntity`` and ``mainEntityOfPage``, of any ``@type`` except media,
+   comments and reviews: article types first, then the others (a Yoast ``WebPage``);
+3. ``microdata``: RDFa/microdata ``datePublished``/``dc:date`` on elements other than meta
+   and time;
+4. ``time``: ``<time datetime>`` marked as the publication time (``itemprop="datePublished"``,
    a class containing "publish", ``pubdate``), else the first ``<time>`` inside ``<article>``;
-4. ``feed``: the feed entry's time, passed in;
-5. ``page-date``: the day-only date trafilatura/htmldate found.
+5. ``feed``: the feed entry's time, passed in;
+6. ``page-date``: the day-only date trafilatura/htmldate found.
 
-A time written without an offset is read in the source's time zone (``source_tz``), else UTC.
+``dateModified``, ``article:modified_time`` and their kin are never read. A time written
+without an offset is read in the source's time zone (``source_tz``), else UTC. A value that
+names no possible date (``2026-02-30``, offset ``-25:00``), lies more than two days after the
+fetch or before 1990 is set aside with its reason, which the explanation keeps.
 
-Reconciliation (``reconcile``):
+Reconciliation (``reconcile_explained``):
 
-- candidates more than 2 days in the future of the fetch time are ignored;
-- if the most trusted remaining candidate has a time of day, it wins; but when it was
-  written without an offset (or as UTC) and a less trusted candidate shows the same
-  wall-clock time with an explicit non-zero offset, that candidate's instant is taken
-  (sites often print local time in one tag and mislabel it, or omit the zone);
-- if it is day-only, the most trusted candidate *with* a time whose local calendar day
-  (in ``source_tz`` if known, else in the offset it was written with) is that same day
-  supplies the time (and its origin); a timed candidate on another day disagrees with a
-  more trusted source and is not used;
-- otherwise the day-only candidate wins, stored as midnight UTC of that day with
-  ``has_time=False`` (so ``value.date()`` is the day as written).
+- candidates with a time of day vote for their instant (to the minute); the instant with
+  the most distinct voices wins, ties going to the most trusted candidate, so a page's own
+  time beats the feed's unless two agree against one. Every meta tag and JSON-LD node is a
+  voice; all ``<time>`` elements together are one, and so is the feed;
+- a candidate written without an offset, or labelled UTC with no other explicit candidate
+  agreeing, votes for a candidate showing the same wall-clock time with a non-zero offset
+  (sites print local time in one tag and omit or mislabel its zone);
+- if the most trusted candidate is day-only, only candidates with a time on that same local
+  day (in ``source_tz`` if known, else the offset written) vote; if there is none, the day
+  wins, stored as midnight UTC of that day with ``has_time=False``.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
-from functools import lru_cache
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml.html import HtmlElement
+
+from pipelines.dateparse import Written, parse_written, zone
+from pipelines.datesources import declared_body_times, declared_head_times
 
 __all__ = [
     "Candidate",
     "PublishedTime",
+    "Rejected",
     "page_time_candidates",
     "parse_datetime",
     "reconcile",
+    "reconcile_explained",
 ]
 
 FUTURE_TOLERANCE = timedelta(days=2)
+EARLIEST_YEAR = 1990
+_MAX_OFFSET = timedelta(hours=14)
+NOTE_MAX_CHARS = 600
 
-_META_KEYS = (
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "pubdate",
-    "publishdate",
-    "date",
-    "article.published",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.created",
-)
-_ARTICLE_TYPES = frozenset(
-    {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "blogposting"}
-    | {"liveblogposting", "report", "backgroundnewsarticle", "opinionnewsarticle"}
-)
-_TIME_XPATH = (
-    "//time[@itemprop='datePublished' or contains(@class, 'publish') or @pubdate]",
-    "//article//time",
-)
-
-_ISO = re.compile(
-    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
-    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?",
-    re.I,
-)
-# ISO 8601 basic format, as RIA Novosti writes article:published_time ("20261127T1030"); only
-# with its "T": a bare run of eight digits is too often something else
-_ISO_BASIC = re.compile(
-    r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(?:(\d{2})(?:[.,]\d+)?)?"
-    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?(?!\d)",
-    re.I,
-)
-_RU_MONTHS = ("янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
-_EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_TIME = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?:\s*(?P<ap>[ap])\.?m\.?)?"
-_OPT_TIME = r"(?:[,\s]+(?:в\s+|at\s+)?" + _TIME + ")?"
-# Written forms other than ISO 8601 / RFC 822, tried in order; named groups y, mo or mon, d,
-# and optionally h, mi, ap (a.m./p.m., 午前/午後).
-_FORMS = tuple(
-    re.compile(pattern, re.I)
-    for pattern in (
-        r"(?P<y>\d{4})年\s*(?P<mo>\d{1,2})月\s*(?P<d>\d{1,2})日(?:\s*[(（][^)）]*[)）])?"
-        r"(?:\s*(?P<ap>午前|午後)?\s*(?P<h>\d{1,2})\s*(?:時|:)\s*(?P<mi>\d{1,2})\s*分?)?",
-        r"(?P<d>\d{1,2})\.?\s+(?P<mon>[a-zа-яё]{3,})\.?,?\s+(?P<y>\d{4})(?:\s*(?:года|г\.?))?"
-        + _OPT_TIME,
-        r"(?P<mon>[a-z]{3,})\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})" + _OPT_TIME,
-        _TIME + r"[,\s]+(?P<d>\d{1,2})[./](?P<mo>\d{1,2})[./](?P<y>\d{4})",
-        r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})" + _OPT_TIME,
-    )
-)
-_RFC822_HINT = re.compile(r"^[A-Za-z]{3},?\s+\d{1,2}\s+[A-Za-z]{3}\s+\d{4}")
+_PAGE = ("meta", "jsonld", "microdata", "time")
+_ONE_VOICE = ("microdata", "time", "feed")  # however many elements or entries
+_UNTRUSTED_TEXT = ("time", "microdata")  # free text there is often "2 hours ago": not noted
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,242 +72,239 @@ class Candidate:
 
     value: datetime  # aware UTC; midnight UTC of ``local_day`` when day-only
     has_time: bool
-    origin: str  # "meta" | "jsonld" | "time" | "feed" | "page-date"
+    origin: str  # "meta" | "jsonld" | "microdata" | "time" | "feed" | "page-date"
     local_day: date  # calendar day where the article was published
     wall: datetime | None = None  # naive wall-clock time as written, to the minute
     zoned: bool = False  # written with an explicit, non-zero UTC offset
+    key: str = ""  # which tag or JSON-LD type, for the explanation
+    text: str = ""  # as written
+    explicit: bool = False  # written with any explicit offset, UTC included
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A value where a publication time was declared that cannot be one, and why."""
+
+    origin: str
+    key: str
+    text: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class PublishedTime:
-    """The reconciled publication time of an article."""
+    """The reconciled publication time of an article, with how it was chosen."""
 
     value: datetime  # aware UTC
     origin: str
     has_time: bool
+    note: str = field(default="", compare=False)
+
+
+Found = Candidate | Rejected
 
 
 def parse_datetime(text: str, source_tz: str | None) -> tuple[datetime, bool] | None:
-    """Parse a written date/time; return (aware UTC value, has_time) or None if unreadable."""
-    candidate = _candidate(text, "", source_tz)
-    return None if candidate is None else (candidate.value, candidate.has_time)
+    """Parse a written date/time; return (aware UTC value, has_time) or None if unusable."""
+    found = _candidate(text, "", "", source_tz)
+    return (found.value, found.has_time) if isinstance(found, Candidate) else None
 
 
-def page_time_candidates(tree: HtmlElement, source_tz: str | None) -> list[Candidate]:
-    """Collect publication-time candidates from a parsed page, most trusted first."""
-    found: list[Candidate] = []
-    for origin, texts in (
-        ("meta", _meta_texts(tree)),
-        ("jsonld", _jsonld_texts(tree)),
-        ("time", _time_texts(tree)),
-    ):
-        for text in texts:
-            candidate = _candidate(text, origin, source_tz)
-            if candidate is not None:
-                found.append(candidate)
+def page_time_candidates(
+    tree: HtmlElement,
+    source_tz: str | None,
+    jsonld: list[Any] | None = None,
+    *,
+    feed_published: datetime | None = None,
+    now: datetime | None = None,
+) -> list[Found]:
+    """Collect publication-time candidates from a parsed page, most trusted first, with the
+    declared values that cannot be a date (``Rejected``) among them. ``jsonld``: the page's
+    JSON-LD blocks if already read (``pipelines.datesources.declared_times``).
+
+    Given ``now`` (and the feed time, if any), the page's body is not scanned for microdata
+    and ``<time>`` when meta and JSON-LD already settle the vote: they agree on one plausible
+    instant with at least as many voices as the body and a dissenting feed could muster.
+    """
+    found = _parsed_candidates(declared_head_times(tree, jsonld), source_tz)
+    if now is None or not _settled(found, feed_published, now, source_tz):
+        found += _parsed_candidates(declared_body_times(tree), source_tz)
     return found
 
 
+def _parsed_candidates(declared: list[tuple[str, str, str]], source_tz: str | None) -> list[Found]:
+    found: list[Found] = []
+    for origin, key, text in declared:
+        item = _candidate(text, origin, key, source_tz)
+        if isinstance(item, Candidate) or origin not in _UNTRUSTED_TEXT:
+            found.append(item)
+    return found
+
+
+def _settled(
+    head: list[Found], feed: datetime | None, now: datetime, source_tz: str | None
+) -> bool:
+    """True when no microdata or ``<time>`` value could change what ``head`` decides."""
+    found = [c for c in head if isinstance(c, Candidate)]
+    timed = [c for c in found if c.has_time]
+    if not found or not found[0].has_time:
+        return False
+    instant = _minute(timed[0].value)
+    limit = now.astimezone(UTC) + FUTURE_TOLERANCE
+    if any(_minute(c.value) != instant or _implausible(c, limit) for c in timed):
+        return False
+    dissent = 2  # microdata and <time>: one voice each
+    if feed is not None and _minute(_feed_candidate(feed, source_tz).value) != instant:
+        dissent += 1
+    return len(timed) >= dissent
+
+
 def reconcile(
-    candidates: list[Candidate],
+    candidates: Sequence[Found],
     feed_published: datetime | None,
     day_date: date | None,
     now: datetime,
     *,
     source_tz: str | None = None,
 ) -> PublishedTime | None:
-    """Pick the publication time from page candidates, the feed time and the page's day.
+    """Pick the publication time from page candidates, the feed time and the page's day."""
+    return reconcile_explained(candidates, feed_published, day_date, now, source_tz=source_tz)[0]
 
-    The page's day is trusted least and has no time: it decides only when no other
-    candidate is usable, so a caller may look for it only when this returns None without it.
-    """
-    ordered = list(candidates)
+
+def reconcile_explained(
+    candidates: Sequence[Found],
+    feed_published: datetime | None,
+    day_date: date | None,
+    now: datetime,
+    *,
+    source_tz: str | None = None,
+) -> tuple[PublishedTime | None, str]:
+    """``reconcile``, plus a one-line explanation of what won, what agreed and what was set
+    aside (also when nothing is usable). The page's day is trusted least and has no time: a
+    caller may look for it only when this returns None without it."""
+    ordered = [c for c in candidates if isinstance(c, Candidate)]
+    ignored = [_label(r) + f": {r.reason}" for r in candidates if isinstance(r, Rejected)]
     if feed_published is not None:
         ordered.append(_feed_candidate(feed_published, source_tz))
     if day_date is not None:
         midnight = datetime.combine(day_date, datetime.min.time(), UTC)
-        ordered.append(Candidate(midnight, False, "page-date", day_date))
+        ordered.append(Candidate(midnight, False, "page-date", day_date, key="htmldate"))
     limit = now.astimezone(UTC) + FUTURE_TOLERANCE
-    usable = [c for c in ordered if not _too_late(c, limit)]
+    usable = []
+    for c in ordered:
+        problem = _implausible(c, limit)
+        if problem:
+            ignored.append(_label(c) + f": {problem}")
+        else:
+            usable.append(c)
     if not usable:
-        return None
-    best = usable[0]
-    if not best.has_time:
-        same_day = (c for c in usable if c.has_time and c.local_day == best.local_day)
-        best = next(same_day, best)
-    elif not best.zoned:
-        same_wall = (c for c in usable if c.zoned and c.wall == best.wall)
-        best = next(same_wall, best)
-    return PublishedTime(best.value, best.origin, best.has_time)
+        return None, _note("no usable publication time", [], [], ignored)
+    top = usable[0]
+    timed = [c for c in usable if c.has_time and (top.has_time or c.local_day == top.local_day)]
+    if not timed and any(c.has_time and c.explicit and c.origin in _PAGE for c in usable):
+        timed = [c for c in usable if c.has_time and c.origin in _PAGE]  # beats a bare day
+    if not timed:
+        note = _note(f"day only: {_label(top)}", [], usable[1:], ignored)
+        return PublishedTime(top.value, top.origin, False, note), note
+    winner, agreed, outvoted = _vote(timed)
+    note = _note(_label(winner), agreed, outvoted, ignored)
+    return PublishedTime(winner.value, winner.origin, True, note), note
 
 
-def _too_late(candidate: Candidate, limit: datetime) -> bool:
-    if candidate.has_time:
-        return candidate.value > limit
-    return candidate.local_day > limit.date()
+def _vote(pool: list[Candidate]) -> tuple[Candidate, list[Candidate], list[Candidate]]:
+    """(winner, candidates agreeing with it, the others) by distinct voices per minute."""
+    targets = [_target(c, pool) for c in pool]
+    voices: dict[datetime, set[str]] = {}
+    for index, (c, target) in enumerate(zip(pool, targets, strict=True)):
+        voice = c.origin if c.origin in _ONE_VOICE else f"{c.origin}#{index}"
+        voices.setdefault(target, set()).add(voice)
+    best = max(voices, key=lambda t: (len(voices[t]), -targets.index(t)))
+    members = [c for c, t in zip(pool, targets, strict=True) if t == best]
+    winner = next(c for c in members if _minute(c.value) == best)
+    others = [c for c in pool if c not in members]
+    return winner, [c for c in members if c is not winner], others
+
+
+def _target(c: Candidate, pool: list[Candidate]) -> datetime:
+    """The instant a candidate votes for: its own, or an explicit one it is local time of."""
+    own = _minute(c.value)
+    if c.zoned or c.wall is None:
+        return own
+    if not c.explicit:  # no offset written: the same time in some zone, to the second?
+        seconds = c.value.replace(microsecond=0)
+        same = (o for o in pool if o.explicit and _zone_apart(seconds, o.value))
+        return next((_minute(o.value) for o in same), own)
+    if any(o is not c and o.explicit and _minute(o.value) == own for o in pool):
+        return own  # labelled UTC and confirmed by another explicit value
+    same = (o for o in pool if o.zoned and o.wall == c.wall)
+    return next((_minute(o.value) for o in same), own)
+
+
+def _zone_apart(value: datetime, other: datetime) -> bool:
+    """True when two instants differ by a possible UTC offset (whole quarter hours); ``value``
+    without seconds is compared to the minute."""
+    other = other.replace(microsecond=0) if value.second else _minute(other)
+    apart = abs(value - other)
+    return apart <= _MAX_OFFSET and not apart % timedelta(minutes=15)
+
+
+def _minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def _implausible(c: Candidate, limit: datetime) -> str | None:
+    if c.local_day.year < EARLIEST_YEAR:
+        return f"before {EARLIEST_YEAR}"
+    late = c.value > limit if c.has_time else c.local_day > limit.date()
+    if late:
+        days = (c.value - limit + FUTURE_TOLERANCE).days if c.has_time else None
+        return "in the future" + (f" ({days} days after the fetch)" if days else "")
+    return None
+
+
+def _label(c: Candidate | Rejected) -> str:
+    where = f"{c.origin} {c.key}".strip()
+    return f"{where} {c.text!r}" if c.text else where
+
+
+def _note(head: str, agreed: list[Candidate], outvoted: list[Candidate], ignored: list[str]) -> str:
+    parts = [head]
+    if agreed:
+        parts.append("agreed: " + ", ".join(f"{c.origin} {c.key}".strip() for c in agreed))
+    if outvoted:
+        parts.append("outvoted: " + ", ".join(_label(c) for c in outvoted))
+    if ignored:
+        parts.append("ignored: " + ", ".join(ignored))
+    note = "; ".join(parts)
+    return note if len(note) <= NOTE_MAX_CHARS else note[: NOTE_MAX_CHARS - 1] + "…"
 
 
 def _feed_candidate(value: datetime, source_tz: str | None) -> Candidate:
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=_zone(source_tz))
-    local = aware.astimezone(_zone(source_tz)) if source_tz else aware
-    return Candidate(aware.astimezone(UTC), True, "feed", local.date())
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=zone(source_tz))
+    local = aware.astimezone(zone(source_tz)) if source_tz else aware
+    text = aware.isoformat(timespec="minutes")
+    return Candidate(aware.astimezone(UTC), True, "feed", local.date(), text=text, explicit=True)
 
 
-def _candidate(text: str, origin: str, source_tz: str | None) -> Candidate | None:
-    parsed = _parse_local(text)
-    if parsed is None:
-        return None
-    naive, has_time, offset = parsed
-    if not has_time:
+def _candidate(text: str, origin: str, key: str, source_tz: str | None) -> Found:
+    text = text.strip()
+    parsed = parse_written(text)
+    shown = text[:60]
+    if not isinstance(parsed, Written):
+        return Rejected(origin, key, shown, parsed)
+    naive = parsed.wall
+    if not parsed.has_time:
         midnight = datetime.combine(naive.date(), datetime.min.time(), UTC)
-        return Candidate(midnight, False, origin, naive.date())
-    aware = naive.replace(tzinfo=offset if offset is not None else _zone(source_tz))
-    local = aware.astimezone(_zone(source_tz)) if source_tz else aware
+        return Candidate(midnight, False, origin, naive.date(), key=key, text=shown)
+    offset = parsed.offset
+    aware = naive.replace(tzinfo=offset if offset is not None else zone(source_tz))
+    try:
+        value = aware.astimezone(UTC)
+    except OverflowError:
+        return Rejected(origin, key, shown, "impossible date (out of range in UTC)")
+    local = aware.astimezone(zone(source_tz)) if source_tz else aware
     zoned = offset is not None and offset.utcoffset(None) != timedelta(0)
     wall = naive.replace(second=0, microsecond=0)
-    return Candidate(aware.astimezone(UTC), True, origin, local.date(), wall, zoned)
-
-
-def _meta_texts(tree: HtmlElement) -> list[str]:
-    by_key: dict[str, str] = {}
-    for meta in tree.iterfind(".//meta"):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
-        content = meta.get("content")
-        if key and content:
-            by_key.setdefault(key.strip().lower(), content)
-    return [by_key[k] for k in _META_KEYS if k in by_key]
-
-
-def _jsonld_texts(tree: HtmlElement) -> list[str]:
-    texts: list[str] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text_content(), strict=False)
-        except ValueError:
-            continue
-        for node in _walk_jsonld(data, depth=0):
-            value = node.get("datePublished")
-            if isinstance(value, str):
-                texts.append(value)
-    return texts
-
-
-def _walk_jsonld(data: Any, depth: int) -> list[dict[str, Any]]:
-    if depth > 4:
-        return []
-    if isinstance(data, list):
-        return [n for item in data for n in _walk_jsonld(item, depth + 1)]
-    if not isinstance(data, dict):
-        return []
-    nodes = [data] if _is_article(data.get("@type")) else []
-    for key in ("@graph", "mainEntity", "mainEntityOfPage"):
-        if key in data:
-            nodes.extend(_walk_jsonld(data[key], depth + 1))
-    return nodes
-
-
-def _is_article(kind: Any) -> bool:
-    kinds = kind if isinstance(kind, list) else [kind]
-    return any(isinstance(k, str) and k.rsplit("/", 1)[-1].lower() in _ARTICLE_TYPES for k in kinds)
-
-
-def _time_texts(tree: HtmlElement) -> list[str]:
-    for xpath in _TIME_XPATH:
-        texts = [t.get("datetime") or t.text_content() for t in tree.xpath(xpath)]
-        texts = [t.strip() for t in texts if t and t.strip()]
-        if texts:
-            return texts[:3]
-    return []
-
-
-def _parse_local(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
-    """Parse to (naive wall time, has_time, written offset or None)."""
-    text = unicodedata.normalize("NFKC", text).strip()[:200]
-    if not text:
-        return None
-    if _RFC822_HINT.match(text):
-        return _rfc822(text)
-    for parser in (_iso, _written):
-        try:
-            result = parser(text)
-        except ValueError:  # out-of-range day, month or hour
-            continue
-        if result is not None:
-            return result
-    return None
-
-
-def _rfc822(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
-    try:
-        value = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return value.replace(tzinfo=None), True, value.tzinfo
-
-
-def _iso(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
-    m = _ISO.match(text) or _ISO_BASIC.match(text)
-    if m is None:
-        return None
-    day = datetime(int(m[1]), int(m[2]), int(m[3]))
-    if m[4] is None:
-        return day, False, None
-    value = day.replace(hour=int(m[4]), minute=int(m[5]), second=int(m[6] or 0))
-    return value, True, _offset(m[7])
-
-
-def _offset(text: str | None) -> tzinfo | None:
-    if text is None:
-        return None
-    if text.upper() in ("Z", "UTC", "GMT"):
-        return UTC
-    digits = text[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
-    return _fixed(minutes if text[0] == "+" else -minutes)
-
-
-def _written(text: str) -> tuple[datetime, bool, tzinfo | None] | None:
-    for pattern in _FORMS:
-        m = pattern.search(text)
-        if m is None:
-            continue
-        g = m.groupdict()
-        month = int(g["mo"]) if g.get("mo") else _month(g["mon"])
-        if month is None:
-            continue
-        day = datetime(int(g["y"]), month, int(g["d"]))
-        if g.get("h") is None:
-            return day, False, None
-        hour = int(g["h"])
-        if (g.get("ap") or "").lower() in ("p", "午後"):
-            hour = hour % 12 + 12
-        elif (g.get("ap") or "").lower() in ("a", "午前"):
-            hour %= 12
-        return day.replace(hour=hour, minute=int(g["mi"])), True, None
-    return None
-
-
-def _month(word: str) -> int | None:
-    word = word.lower()
-    if word.startswith("ма") and len(word) >= 3:
-        return 3 if word.startswith("мар") else 5 if word[2] in "йяе" else None
-    for months in (_RU_MONTHS, _EN_MONTHS):
-        for number, prefix in enumerate(months, start=1):
-            if prefix != "ма" and word.startswith(prefix):
-                return number
-    return None
-
-
-@lru_cache(maxsize=64)
-def _fixed(minutes: int) -> tzinfo:
-    return timezone(timedelta(minutes=minutes))
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str | None) -> tzinfo:
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ValueError(f"unknown time zone {name!r}") from err
+    return Candidate(
+        value, True, origin, local.date(), wall, zoned, key, shown, explicit=offset is not None
+    )

@@ -29,6 +29,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from pipelines import worker
+from pipelines.extraction import DEFAULT_MIN_CHARS
 from scrapers.items import ArticlePage
 from wirewatch.errors import ExtractionError
 
@@ -152,7 +153,7 @@ class ExtractPipeline:
             settings.getdict("WIREWATCH_TOPICS"),
             workers=workers if workers > 0 else default_workers(),
             fast=settings.getbool("WIREWATCH_EXTRACT_FAST", False),
-            min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", 200),
+            min_chars=settings.getint("WIREWATCH_EXTRACT_MIN_CHARS", DEFAULT_MIN_CHARS),
             inline=settings.getbool("WIREWATCH_EXTRACT_INLINE", False),
             shared=shared if isinstance(shared, SharedPool) else None,
             timeout=settings.getfloat("WIREWATCH_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT),

@@ -24,22 +24,29 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from pipelines.dates import page_time_candidates, reconcile
+from pipelines.dates import (
+    Candidate,
+    PublishedTime,
+    Rejected,
+    page_time_candidates,
+    reconcile_explained,
+)
+from pipelines.datesources import modified_days
 from pipelines.encoding import decode_html
+from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from scrapers.urls import same_site
 from wirewatch.errors import ExtractionError
 
-__all__ = ["Extracted", "content_hash", "extract_article"]
+__all__ = ["Extracted", "content_hash", "extract_article", "publication_time"]
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 _NOT_HTML_TYPES = ("application/pdf", "image/", "audio/", "video/", "application/zip")
 _TITLE_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ", " « ")
 _LANG_CONFIDENT = 0.9
-_LISTING_TYPES = frozenset(
-    {"website", "webpage", "collectionpage", "itemlist", "searchresultspage"}
-)
 _LANG_MIN_CHARS = 400
+DEFAULT_MIN_CHARS = 10
+"""Shortest article text kept: a one-sentence wire flash (молния, 速報, BREAKING) is one."""
 _LANG_SAMPLE = 1000
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
@@ -56,6 +63,7 @@ class Extracted:
     description: str | None
     published: datetime | None
     published_origin: str | None
+    published_note: str | None  # which date candidate won, and why
     canonical_url: str | None
     content_hash: str
 
@@ -71,7 +79,8 @@ def extract_article(
     source_tz: str | None = None,
     fast: bool = False,
     now: datetime | None = None,
-    min_chars: int = 200,
+    min_chars: int = DEFAULT_MIN_CHARS,
+    tables: bool = True,
 ) -> Extracted:
     """Extract the article in a fetched page, or raise ExtractionError saying why there is none."""
     _check_is_html(body, content_type)
@@ -79,23 +88,20 @@ def extract_article(
     tree = load_html(decode_html(body, content_type).replace("\x00", ""))
     if tree is None or len(tree) == 0:
         raise ExtractionError("not parseable as HTML")
-    candidates = page_time_candidates(tree, source_tz)
     canonical = _canonical_url(tree, url)
     html_lang = _html_lang(tree)
-    meta = page_metadata(tree, url)
-    doc = _trafilatura(tree, url, fast)
-    text = _clean_text(doc.text or "")
-    if not text:
-        raise ExtractionError("no article text extracted")
-    if len(text) < min_chars:
-        raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
-    _check_not_listing(meta.pagetype, url)
+    jsonld: list[Any] = []
+    meta = page_metadata(tree, url, jsonld)
+    text = _article_text(tree, url, meta.pagetype, fast=fast, tables=tables, min_chars=min_chars)
     title = _title(meta.title or feed_title or "", meta.sitename, url)
-    now = now or datetime.now(UTC)
-    published = reconcile(candidates, feed_published, None, now, source_tz=source_tz)
-    if published is None:  # the page's day is the last resort, so look for it only now
-        day = _day(find_date(tree, url=url, **_DATE_PARAMS))
-        published = reconcile(candidates, feed_published, day, now, source_tz=source_tz)
+    published, note = publication_time(
+        tree,
+        url,
+        feed_published=feed_published,
+        now=now or datetime.now(UTC),
+        source_tz=source_tz,
+        jsonld=jsonld or None,
+    )
     return Extracted(
         title=title,
         author=meta.author or None,
@@ -105,9 +111,27 @@ def extract_article(
         description=meta.description or None,
         published=published.value if published else None,
         published_origin=published.origin if published else None,
+        published_note=note or None,
         canonical_url=canonical,
         content_hash=content_hash(title, text),
     )
+
+
+def _article_text(
+    tree: HtmlElement, url: str, pagetype: str | None, *, fast: bool, tables: bool, min_chars: int
+) -> str:
+    """The article's text, or ExtractionError: none, too short, or a listing's teasers."""
+    text = _clean_text(_trafilatura(tree, url, fast, tables).text or "")
+    if not text:
+        raise ExtractionError("no article text extracted")
+    if len(text) < min_chars:
+        raise ExtractionError(f"article text too short ({len(text)} < {min_chars} characters)")
+    kind = (pagetype or "").lower()  # og:type, else the JSON-LD type
+    declared = "article" in kind or "posting" in kind
+    listing = listing_reason(tree, text, url, declared_article=declared)
+    if listing:
+        raise ExtractionError(listing)
+    return text
 
 
 # The day-only page date, trusted least. htmldate's "extensive search" hands free text to
@@ -116,7 +140,7 @@ def extract_article(
 _DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
 
 
-def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
+def _trafilatura(tree: HtmlElement, url: str, fast: bool, tables: bool) -> Document:
     """Main text and metadata; trafilatura copies the tree it is given, so ours stays intact."""
     doc = trafilatura.bare_extraction(
         tree,
@@ -124,12 +148,45 @@ def _trafilatura(tree: HtmlElement, url: str, fast: bool) -> Document:
         fast=fast,
         with_metadata=False,  # pipelines.metadata reads the fields we keep, for less
         include_comments=False,
-        include_tables=False,
+        include_tables=tables,
         deduplicate=False,
     )
     if not isinstance(doc, Document):
         raise ExtractionError("no article text extracted")
     return doc
+
+
+def publication_time(
+    tree: HtmlElement,
+    url: str,
+    *,
+    feed_published: datetime | None,
+    now: datetime,
+    source_tz: str | None,
+    jsonld: list[Any] | None = None,
+) -> tuple[PublishedTime | None, str]:
+    """The page's publication time (``pipelines.dates``) and how it was chosen; ``jsonld`` as
+    ``pipelines.metadata.page_metadata`` leaves it, if it ran."""
+    candidates = page_time_candidates(
+        tree, source_tz, jsonld, feed_published=feed_published, now=now
+    )
+    published, note = reconcile_explained(
+        candidates, feed_published, None, now, source_tz=source_tz
+    )
+    # the page's day is the last resort, so look for it only now. htmldate reads the same
+    # tags: it makes 2026-02-01 of a declared 2026-02-30, and falls back to the modified date
+    if published is None and not any(_impossible(c) for c in candidates):
+        if modified_days(tree):
+            return None, f"{note}; no page-date: the page declares only when it was modified"
+        day = _day(find_date(tree, url=url, **_DATE_PARAMS))
+        published, note = reconcile_explained(
+            candidates, feed_published, day, now, source_tz=source_tz
+        )
+    return published, note
+
+
+def _impossible(candidate: Candidate | Rejected) -> bool:
+    return isinstance(candidate, Rejected) and candidate.reason.startswith("impossible")
 
 
 def content_hash(title: str, text: str) -> str:
@@ -152,39 +209,25 @@ def _check_is_html(body: bytes, content_type: str | None) -> None:
         raise ExtractionError("not HTML (NUL bytes in body)")
 
 
-def _check_not_listing(pagetype: str | None, url: str) -> None:
-    """Reject index pages: a front page, or a non-article page type at a section-like URL."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return
-    segments = [s for s in parts.path.split("/") if s]
-    if not segments and not parts.query:
-        raise ExtractionError("page is a listing (site front page)")
-    kind = (pagetype or "").lower()
-    if kind in _LISTING_TYPES and _section_like(segments, parts.query):
-        raise ExtractionError(f"page is a listing (page type {kind!r} at a section URL)")
-
-
-def _section_like(segments: list[str], query: str) -> bool:
-    """True for /news or /hub/science; False when the URL carries an id or a long slug."""
-    last = segments[-1] if segments else ""
-    for part in (last, query):
-        if any(c.isdigit() for c in part) or part.count("-") + part.count("_") >= 3:
-            return False
-    return len(segments) <= 3
-
-
 def _canonical_url(tree: HtmlElement, url: str) -> str | None:
-    hrefs = tree.xpath(
-        "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
-        " | //meta[@property='og:url']/@content"
-    )
+    head = tree.find("head")
+    hrefs = _canonical_hrefs(tree if head is None else head) or _canonical_hrefs(tree)
     for href in hrefs:
         absolute = urljoin(url, href.strip())
         parts = urlsplit(absolute)
         if parts.scheme in ("http", "https") and same_site(absolute, url):
             return absolute
     return None
+
+
+def _canonical_hrefs(root: HtmlElement) -> list[str]:
+    """rel=canonical and og:url values under ``root``, in document order."""
+    return [
+        el.get("href" if el.tag == "link" else "content") or ""
+        for el in root.iter("link", "meta")
+        if (el.tag == "link" and "canonical" in (el.get("rel") or "").lower().split())
+        or (el.tag == "meta" and el.get("property") == "og:url")
+    ]
 
 
 def _html_lang(tree: HtmlElement) -> str | None:

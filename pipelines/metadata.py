@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from lxml.html import HtmlElement
 from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
@@ -39,15 +40,23 @@ CRUDE_JSON_MAX_CHARS = 65_536
 _JSON_SCRIPTS = './/script[@type="application/ld+json" or @type="application/settings+json"]'
 
 
-def page_metadata(tree: HtmlElement, url: str | None = None) -> Document:
-    """Title, author, site name, description and page type, as trafilatura finds them."""
+def page_metadata(
+    tree: HtmlElement, url: str | None = None, jsonld: list[Any] | None = None
+) -> Document:
+    """Title, author, site name, description and page type, as trafilatura finds them.
+
+    Each JSON-LD block read on the way is appended to ``jsonld`` when given: parsed, or its
+    original text when this could not parse it (``pipelines.dates`` reads them too).
+    """
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None
     try:
-        metadata = _meta_json(tree, metadata)
+        metadata = _meta_json(tree, metadata, jsonld)
     except Exception as err:
         logger.debug("JSON-LD metadata unreadable: %s", err)
+        if jsonld is not None:
+            jsonld.clear()  # partly read: let the reader start again
     if not metadata.title:
         metadata.title = extract_title(tree)
     if not metadata.author:
@@ -64,17 +73,22 @@ def page_metadata(tree: HtmlElement, url: str | None = None) -> Document:
     return metadata
 
 
-def _meta_json(tree: HtmlElement, metadata: Document) -> Document:
+def _meta_json(tree: HtmlElement, metadata: Document, jsonld: list[Any] | None) -> Document:
     """trafilatura's ``extract_meta_json``, with its crude fallback bounded in size."""
     for elem in tree.xpath(_JSON_SCRIPTS):
         if not elem.text:
             continue
         text = normalize_json(JSON_MINIFY.sub(r"\1", elem.text))
+        linked = jsonld is not None and elem.get("type") == "application/ld+json"
         try:
             schema = json.loads(text, strict=False)
         except json.JSONDecodeError:
+            if linked:  # trafilatura's clean-up can break JSON: the original, for another try
+                jsonld.append(elem.text)  # type: ignore[union-attr]
             if len(text) <= CRUDE_JSON_MAX_CHARS:
                 metadata = extract_json_parse_error(text, metadata)
             continue
+        if linked:
+            jsonld.append(schema)  # type: ignore[union-attr]
         metadata = extract_json(schema, metadata)
     return metadata

@@ -307,6 +307,8 @@ class StorePipeline:
             setattr(counts, outcome, getattr(counts, outcome) + 1)
             if record.matches:
                 counts.flagged += 1
+            if record.published is None and outcome == "new":  # no usable date on the page
+                self.crawler.stats.inc_value("wirewatch/undated")
         for failure in failures:
             self._counts(failure.source).failed += 1
         totals: dict[str, int] = defaultdict(int)

@@ -49,7 +49,7 @@ def article_url(fetched_url: str, canonical: str | None) -> str:
     return canonicalize_url(fetched_url)
 
 
-def process_page(page: ArticlePage, *, fast: bool = False, min_chars: int = 200) -> ArticleRecord:
+def process_page(page: ArticlePage, *, fast: bool = False, min_chars: int = 10) -> ArticleRecord:
     """Extract, date and flag one fetched page; raises ExtractionError when it holds no article."""
     from pipelines.extraction import extract_article
 
@@ -73,6 +73,7 @@ def process_page(page: ArticlePage, *, fast: bool = False, min_chars: int = 200)
         author=ex.author,
         published=ex.published,
         published_origin=ex.published_origin,
+        published_note=ex.published_note,
         language=ex.language,
         sitename=ex.sitename,
         text=ex.text,

@@ -160,6 +160,7 @@ class Article(Base):
     author: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_origin: Mapped[str | None] = mapped_column(String(16))
+    published_note: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     sitename: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)

@@ -66,6 +66,7 @@ class ArticleRow:
     score: float | None
     published_origin: str | None
     relevance: str | None = None  # of the best match: "about", "mentions", None if unknown
+    published_note: str | None = None
 
 
 def search_condition(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[bool]:
@@ -89,6 +90,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         Article.language,
         Article.author,
         Article.published_origin,
+        Article.published_note,
     ).join(Source, Source.id == Article.source_id)
     if flt.topics or flt.relevance:
         stmt = stmt.where(exists().where(*_match_conditions(flt)))
@@ -135,6 +137,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
                 score=top[1] if top else None,
                 published_origin=row.published_origin,
                 relevance=top[3] if top else None,
+                published_note=row.published_note,
             )
         )
     return result

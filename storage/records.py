@@ -41,6 +41,7 @@ class ArticleRecord:
     fetched_at: datetime
     matches: tuple[MatchRecord, ...] = ()
     simhash: int | None = None  # signed 64-bit fingerprint of the text, for story clusters
+    published_note: str | None = None  # which publication-time candidate won, and why
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,6 +294,7 @@ def _article_row(
         "author": r.author,
         "published_at": r.published,
         "published_origin": r.published_origin,
+        "published_note": r.published_note,
         "language": r.language,
         "sitename": r.sitename,
         "text": r.text,

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trafilatura
 from lxml import html as lxml_html
 
+from pipelines.encoding import decode_html
 from pipelines.extraction import extract_article
 from wirewatch.errors import ExtractionError
 
@@ -30,12 +32,15 @@ pytestmark = pytest.mark.corpus
 # Measured 2026-11-28 over the 467 pages with a body in the truth (trafilatura 2.3.1, default
 # mode): title 100%, body 99.6% (2 misses: HankookIlbo yields nothing, one standings page is
 # taken for a listing), date 100% and to the minute 95.7% of the 256 with a timed truth,
-# mean token F1 0.948. Floors sit slightly below.
+# mean token F1 0.948. Measured again 2026-12-06 (dates vote, every JSON-LD node, tables
+# kept, listings told by their teasers): body 99.8% (HankookIlbo only), date 99.6% and to
+# the minute 98.4%, mean token F1 0.950 against 0.942 for bare trafilatura.extract. Floors
+# sit slightly below.
 MIN_TITLE_SHARE = 0.98
-MIN_BODY_SHARE = 0.98
-MIN_DATE_SHARE = 0.97
-MIN_DATE_EXACT_SHARE = 0.93
-MIN_MEAN_F1 = 0.93
+MIN_BODY_SHARE = 0.99
+MIN_DATE_SHARE = 0.98
+MIN_DATE_EXACT_SHARE = 0.97
+MIN_MEAN_F1 = 0.94
 
 _FIXED_NOW = datetime(2030, 1, 1, tzinfo=UTC)
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0e7f]|\w+")
@@ -60,6 +65,7 @@ class Outcome:
     text: str | None
     published: datetime | None
     error: str | None
+    bare: str  # what bare trafilatura.extract makes of the same page
 
 
 def corpus_root() -> Path:
@@ -208,11 +214,13 @@ def load_truths(root: Path) -> list[Truth]:
 def run_one(args: tuple[Path, str]) -> Outcome:
     """Extract one corpus page (in a pool worker)."""
     path, url = args
+    body = read_html(path)
+    bare = trafilatura.extract(decode_html(body, None)) or ""
     try:
-        result = extract_article(read_html(path), url, content_type=None, now=_FIXED_NOW)
+        result = extract_article(body, url, content_type=None, now=_FIXED_NOW)
     except ExtractionError as err:
-        return Outcome(None, None, None, err.reason)
-    return Outcome(result.title, result.text, result.published, None)
+        return Outcome(None, None, None, err.reason, bare)
+    return Outcome(result.title, result.text, result.published, None, bare)
 
 
 def run_all(truths: list[Truth]) -> list[Outcome]:
@@ -257,6 +265,20 @@ def test_mean_token_f1(results: list[tuple[Truth, Outcome]]) -> None:
     scores = [token_f1(o.text or "", t.body) for t, o in results if t.body]
     print(f"\ncorpus: mean token F1 {sum(scores) / len(scores):.3f} over {len(scores)} pages")
     assert sum(scores) / len(scores) >= MIN_MEAN_F1
+
+
+def test_not_below_bare_trafilatura(results: list[tuple[Truth, Outcome]]) -> None:
+    """Stored text scores at least what bare trafilatura.extract scores on the same pages."""
+    ours = [token_f1(o.text or "", t.body) for t, o in results if t.body]
+    bare = [token_f1(o.bare, t.body) for t, o in results if t.body]
+    print(f"\ncorpus: mean token F1 {sum(ours) / len(ours):.3f}, bare {sum(bare) / len(bare):.3f}")
+    assert sum(ours) >= sum(bare)
+
+
+def test_no_article_is_thrown_away(results: list[tuple[Truth, Outcome]]) -> None:
+    """A ground-truth article page that bare extraction finds text in is never rejected."""
+    rejected = [(t.path.name, o.error) for t, o in results if t.body and o.bare and o.error]
+    assert rejected == []
 
 
 def test_sidebar_term_is_not_in_yomiuri_text() -> None:

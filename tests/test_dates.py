@@ -13,6 +13,7 @@ from pipelines.dates import (
     page_time_candidates,
     parse_datetime,
     reconcile,
+    reconcile_explained,
 )
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -231,3 +232,202 @@ def test_candidates_are_ordered_by_trust() -> None:
     found = page_time_candidates(page(head, '<article><time datetime="2026-11-27">x</time>'), None)
     assert [c.origin for c in found] == ["meta", "jsonld", "time"]
     assert isinstance(found[0], Candidate)
+
+
+def ld(data: str) -> str:
+    """A JSON-LD script element."""
+    return f'<script type="application/ld+json">{data}</script>'
+
+
+def explained(
+    head: str = "", body: str = "", *, feed: datetime | None = None, source_tz: str | None = None
+) -> tuple[PublishedTime | None, str]:
+    """Reconcile a small page's candidates, with the explanation."""
+    candidates = page_time_candidates(page(head, body), source_tz)
+    return reconcile_explained(candidates, feed, None, NOW, source_tz=source_tz)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # Yoast: the time is on the WebPage node of the @graph, the Article node has none
+        ld(
+            '{"@context": "https://schema.org", "@graph": [{"@type": "Article", "headline": "x",'
+            ' "isPartOf": {"@id": "#webpage"}}, {"@type": "WebPage", "@id": "#webpage",'
+            ' "datePublished": "2026-11-27T10:30:00+03:00",'
+            ' "dateModified": "2026-11-28T09:00:00+03:00"}]}'
+        ),
+        ld(
+            '{"@type": "WebPage", "mainEntity": {"@type": "NewsArticle",'
+            ' "datePublished": "2026-11-27T07:30:00Z", "dateModified": "2026-11-27T11:00:00Z"}}'
+        ),
+        ld(
+            '[{"@type": "BreadcrumbList"}, {"@type": "CreativeWork",'
+            ' "datePublished": "2026-11-27T16:30:00+09:00"}]'
+        ),
+        ld('{"@type": "ItemPage", "dateCreated": "2026-11-27T10:30:00+0300"}'),
+        ld('{"@type": "NewsArticle", "datePublished": {"@value": "2026-11-27T07:30Z"}}'),
+        ld('{"@type": "NewsArticle", "datePublished": "2026-11-27T07:30Z",}'),  # broken JSON
+    ],
+)
+def test_jsonld_node_of_any_type(markup: str) -> None:
+    """datePublished/dateCreated is read from any node reachable in the JSON-LD."""
+    result = published(markup)
+    assert result == PublishedTime(at(2026, 11, 27, 7, 30), "jsonld", True)
+
+
+def test_article_node_preferred_over_webpage() -> None:
+    """An article-type node's date is taken, not its WebPage's (often the CMS created date)."""
+    markup = ld(
+        '{"@graph": [{"@type": "WebPage", "datePublished": "2026-11-27T02:00:00Z"},'
+        ' {"@type": "NewsArticle", "datePublished": "2026-11-27T07:30:00Z"}]}'
+    )
+    assert published(markup) == PublishedTime(at(2026, 11, 27, 7, 30), "jsonld", True)
+
+
+def test_dates_of_media_and_comments_are_not_the_pages() -> None:
+    """An ImageObject's or a Comment's datePublished is never the publication time."""
+    markup = ld(
+        '{"@graph": [{"@type": "ImageObject", "datePublished": "2019-01-01T00:00:00Z"},'
+        ' {"@type": "Comment", "datePublished": "2026-11-28T08:00:00Z"}]}'
+    )
+    assert published(markup) is None
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "origin"),
+    [
+        ('<meta property="og:published_time" content="2026-11-27T10:30+03:00">', "", "meta"),
+        ('<meta name="parsely-pub-date" content="2026-11-27T07:30:00Z">', "", "meta"),
+        ('<meta name="sailthru.date" content="2026-11-27 07:30:00 +0000">', "", "meta"),
+        ('<meta name="DC.date" content="2026-11-27T07:30:00Z">', "", "meta"),
+        ('<meta name="date" content="2026-11-27T10:30:00+03:00">', "", "meta"),
+        ('<meta name="pubdate" content="2026-11-27T07:30Z">', "", "meta"),
+        ('<meta itemprop="datePublished" content="2026-11-27T07:30Z">', "", "meta"),
+        ("", '<span itemprop="datePublished" content="2026-11-27T07:30Z">27.</span>', "microdata"),
+        ("", '<b property="dc:date dc:created" content="2026-11-27T07:30Z"></b>', "microdata"),
+        ("", '<div property="schema:datePublished">2026-11-27T07:30Z</div>', "microdata"),
+        ("", '<time pubdate datetime="2026-11-27T07:30Z">Friday</time>', "time"),
+    ],
+)
+def test_cms_meta_microdata_and_time_pubdate(head: str, body: str, origin: str) -> None:
+    """Each common way of declaring the publication time is read."""
+    assert published(head, body) == PublishedTime(at(2026, 11, 27, 7, 30), origin, True)
+
+
+def test_modified_time_is_never_the_publication_time() -> None:
+    """dateModified, article:modified_time and og:updated_time are not candidates."""
+    head = (
+        '<meta property="article:modified_time" content="2026-11-27T10:30:00Z">'
+        '<meta property="og:updated_time" content="2026-11-27T10:30:00Z">'
+        + ld('{"@type": "NewsArticle", "dateModified": "2026-11-27T10:30:00Z"}')
+    )
+    body = '<span itemprop="dateModified" content="2026-11-27T10:30:00Z">x</span>'
+    assert page_time_candidates(page(head, body), None) == []
+
+
+def test_two_agreeing_candidates_beat_one_dissenting() -> None:
+    """meta disagrees with JSON-LD and the marked <time>, which agree: theirs is taken."""
+    head = '<meta property="article:published_time" content="2026-11-27T12:00:00Z">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-27T10:30:00+03:00"}'
+    )
+    body = '<time class="published" datetime="2026-11-27T07:30:00Z">x</time>'
+    result, note = explained(head, body)
+    assert result == PublishedTime(at(2026, 11, 27, 7, 30), "jsonld", True)
+    assert "agreed: time" in note and "outvoted: meta article:published_time" in note
+
+
+def test_page_and_feed_agreeing_beat_a_more_trusted_page_value() -> None:
+    """Two against one holds for the feed too; one against one, the page wins."""
+    head = '<meta property="article:published_time" content="2026-11-27T12:00:00Z">'
+    body = '<time pubdate datetime="2026-11-27T07:30:00Z">x</time>'
+    assert published(head, body, feed=at(2026, 11, 27, 7, 30, 20)).value == at(2026, 11, 27, 7, 30)
+    assert published(head, feed=at(2026, 11, 27, 7, 30)).value == at(2026, 11, 27, 12)
+
+
+def test_agreeing_utc_values_are_not_overridden_by_a_zoned_wall_clock() -> None:
+    """Two published_time values agree on an instant; a JSON-LD value showing the same wall
+    clock with +04:00 does not move it (it was moved 4 h before)."""
+    head = (
+        '<meta property="article:published_time" content="2026-11-27T10:30:00Z">'
+        '<meta property="og:article:published_time" content="2026-11-27T10:30:00+00:00">'
+        + ld('{"@type": "NewsArticle", "datePublished": "2026-11-27T10:30:00+04:00"}')
+    )
+    assert published(head) == PublishedTime(at(2026, 11, 27, 10, 30), "meta", True)
+
+
+def test_local_time_without_offset_follows_the_explicit_instant() -> None:
+    """A meta time written without an offset, whole hours off an explicit JSON-LD instant,
+    is that instant in local time: the explicit one is taken."""
+    head = '<meta name="date" content="2026-11-27T05:00:07">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-27T03:00:07.152Z"}'
+    )
+    result, note = explained(head)
+    assert result == PublishedTime(at(2026, 11, 27, 3, 0, 7), "jsonld", True)
+    assert "agreed: meta date" in note
+
+
+def test_explicit_page_time_beats_a_bare_day_of_another_date() -> None:
+    """A day-only meta date (an edition date) does not hide a timed JSON-LD instant."""
+    head = '<meta name="date" content="2026-11-27">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-26T19:30:04+02:00"}'
+    )
+    assert published(head) == PublishedTime(at(2026, 11, 26, 17, 30, 4), "jsonld", True)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-02-30T10:00:00Z", "impossible date"),
+        ("99999-01-01T10:00:00Z", "year out of range"),
+        ("2026-11-27T10:00:00-25:00", "offset -25:00 out of range"),
+        ("2026-11-27T25:00:00Z", "impossible date"),
+        ("2031-01-01T10:00:00Z", "in the future"),
+        ("1970-01-01T00:00:00Z", "before 1990"),
+    ],
+)
+def test_impossible_dates_are_ignored_with_the_reason(value: str, reason: str) -> None:
+    """An unusable meta value is passed over for the next candidate and the note says why."""
+    head = f'<meta property="article:published_time" content="{value}">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-27T07:30:00Z"}'
+    )
+    result, note = explained(head)
+    assert result == PublishedTime(at(2026, 11, 27, 7, 30), "jsonld", True)
+    assert "ignored: meta article:published_time" in note and reason in note
+
+
+def test_only_unusable_dates_give_no_time_and_say_why() -> None:
+    """Every candidate unusable: no publication time (never the fetch time), with reasons."""
+    head = (
+        '<meta property="article:published_time" content="2026-02-30T10:00:00Z">'
+        '<meta name="date" content="2099-01-01T10:00:00Z">'
+    )
+    result, note = explained(head)
+    assert result is None
+    assert note.startswith("no usable publication time")
+    assert "impossible date" in note and "in the future" in note
+
+
+def test_explanation_names_the_winner() -> None:
+    """The note says which candidate was taken, as written."""
+    head = '<meta property="article:published_time" content="2026-11-27T10:30:00+03:00">'
+    result, note = explained(head, feed=at(2026, 11, 27, 7, 30))
+    assert result is not None and result.note == note
+    assert note == "meta article:published_time '2026-11-27T10:30:00+03:00'; agreed: feed"
+
+
+def test_body_is_not_scanned_when_the_head_settles_the_vote() -> None:
+    """Two agreeing head values outvote microdata and <time>; a dissenting feed reopens it."""
+    head = '<meta property="article:published_time" content="2026-11-27T10:30:00+03:00">' + ld(
+        '{"@type": "NewsArticle", "datePublished": "2026-11-27T07:30:00Z"}'
+    )
+    body = '<time pubdate datetime="2026-11-27T09:00:00Z">x</time>'
+    tree = page(head, body)
+    settled = page_time_candidates(tree, None, now=NOW)
+    assert [c.origin for c in settled] == ["meta", "jsonld"]
+    feed = at(2026, 11, 27, 9, 0)
+    reopened = page_time_candidates(tree, None, feed_published=feed, now=NOW)
+    assert [c.origin for c in reopened] == ["meta", "jsonld", "time"]
+    assert reconcile(reopened, feed, None, NOW) == PublishedTime(
+        at(2026, 11, 27, 7, 30), "meta", True
+    )

@@ -136,6 +136,9 @@ def crawl(sources: tuple[str, ...]) -> None:
 )
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also show how each publication time was chosen."
+)
 def query(
     topics: tuple[str, ...],
     sources: tuple[str, ...],
@@ -147,6 +150,7 @@ def query(
     sort: str,
     limit: int,
     fmt: str,
+    verbose: bool,
 ) -> None:
     """Search the collected articles. Dates are in the report time zone unless they carry one."""
     from pipelines.morph import search_forms
@@ -171,7 +175,12 @@ def query(
         with open_session(config) as session:
             rows = [_article_dict(r) for r in find_articles(session, flt)]
     columns = QUERY_COLUMNS if fmt == "table" else JSON_COLUMNS
+    if verbose and fmt != "table":
+        columns = (*columns, "published_origin", "published_note")
     click.echo(render(rows, fmt, columns), nl=False)
+    if verbose and fmt == "table":  # the notes are too long for a table cell
+        for row in rows:
+            click.echo(f"{row['url']}\n  published: {row['published_note'] or 'no date found'}")
 
 
 def _article_dict(row: Any) -> dict[str, Any]:
@@ -186,6 +195,8 @@ def _article_dict(row: Any) -> dict[str, Any]:
         "author": row.author,
         "score": row.score,
         "relevance": row.relevance,
+        "published_origin": row.published_origin,
+        "published_note": row.published_note,
     }
 
 

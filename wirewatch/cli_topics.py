@@ -71,20 +71,23 @@ def _looks_like_html(body: bytes, ctype: str | None) -> bool:
     return head.startswith(b"<") or b"<html" in head or b"<body" in head
 
 
-def load_document(source: str, config: Config) -> tuple[str, str, str | None]:
-    """(title, text, language) of a document: HTML goes through extraction, text is read as
-    UTF-8 with its first non-empty line as the title."""
+def load_document(source: str, config: Config) -> tuple[str, str, str | None, dict[str, Any]]:
+    """(title, text, language, publication time) of a document: HTML goes through extraction
+    (the time with how it was chosen), text is read as UTF-8 with its first non-empty line as
+    the title (and no time)."""
     body, ctype, url = _read(source, config)
     if _looks_like_html(body, ctype):
         from pipelines.extraction import extract_article
 
         ex = extract_article(body, url, content_type=ctype or "text/html", min_chars=1)
-        return ex.title, ex.text, ex.language
+        published = ex.published.isoformat() if ex.published else None
+        dated = {"published": published, "published_note": ex.published_note}
+        return ex.title, ex.text, ex.language, dated
     text = body.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
     if _looks_binary(text):
         raise WirewatchError(f"{source}: binary data, not an HTML page or UTF-8 text")
     title, _, rest = text.strip("\n").partition("\n")
-    return title.strip(), rest.strip("\n"), None
+    return title.strip(), rest.strip("\n"), None, {}
 
 
 def _hit_line(ex: Explanation, title: str, text: str, index: int) -> str:
@@ -95,9 +98,15 @@ def _hit_line(ex: Explanation, title: str, text: str, index: int) -> str:
     return f"  {where:<16} {surface!r:<28} term {hit.term!r} ({hit.lang}) {verdict}"
 
 
-def render_explanations(exs: list[Explanation], title: str, text: str) -> str:
+def render_explanations(
+    exs: list[Explanation], title: str, text: str, dated: dict[str, Any] | None = None
+) -> str:
     """The human-readable report of `wirewatch flag`."""
-    lines = [f"title: {title}", f"text: {len(text)} characters", ""]
+    lines = [f"title: {title}", f"text: {len(text)} characters"]
+    if dated:
+        lines.append(f"published: {dated['published'] or 'unknown'}")
+        lines.append(f"  why: {dated['published_note'] or 'no date declared'}")
+    lines.append("")
     for ex in exs:
         verdict = "FLAGGED" if ex.passed else "not flagged"
         lines.append(
@@ -133,14 +142,14 @@ def flag(source: str, topics: tuple[str, ...], language: str | None, fmt: str) -
     with errors_as_messages():
         config = state().config
         check_topics(config, topics)
-        title, text, detected = load_document(source, config)
+        title, text, detected, dated = load_document(source, config)
         spec = {k: v for k, v in config.topics.items() if not topics or k in topics}
         exs = compile_topics(spec).explain(title, text, language=language)
     if fmt == "json":
-        out = [asdict(ex) | {"language": detected} for ex in exs]
+        out = [asdict(ex) | {"language": detected} | dated for ex in exs]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(printable(render_explanations(exs, title, text)), nl=False)
+        click.echo(printable(render_explanations(exs, title, text, dated)), nl=False)
 
 
 def _reflag_batches(

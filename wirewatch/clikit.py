@@ -146,6 +146,8 @@ def finish_crawl_command(summary: Any, verb: str) -> None:
     interrupted, or nothing could be crawled."""
     status = f" (run {summary.status})" if summary.status not in ("unknown", "ok") else ""
     click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}")
+    if summary.undated:
+        click.echo(f"{summary.undated} new article(s) stored without a publication time")
     if summary.problem:
         click.echo(f"wirewatch: error: {' '.join(summary.problem.split())}", err=True)
         sys.exit(1)

@@ -89,7 +89,7 @@ class CrawlConfig:
     extract_workers: int = 0
     fast_extraction: bool = False
     extract_in_process: bool = False
-    min_article_chars: int = 200
+    min_article_chars: int = 10
     store_batch_size: int = 100
     max_crawl_delay: float = 60.0
     max_retry_after: float = 86400.0

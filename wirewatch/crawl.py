@@ -38,6 +38,8 @@ class CrawlSummary:
     unwritten: int = 0
     problem: str | None = None
     """Why the crawl's results are not all stored (records unwritten, run not finished)."""
+    undated: int = 0
+    """New articles stored without a publication time (no usable date on their page)."""
 
     @property
     def nothing_crawled(self) -> bool:
@@ -185,6 +187,7 @@ def summarize(url: str, stats: dict[str, Any]) -> CrawlSummary:
         status=str(stats.get("wirewatch/run_status", "unknown")),
         unwritten=int(stats.get("wirewatch/unwritten") or 0),
         problem=problem,
+        undated=int(stats.get("wirewatch/undated") or 0),
     )
 
 
