@@ -42,6 +42,7 @@ class ListQuery:
     after: Cursor | None = None
     limit: int = 50
     expand: Expand | None = None
+    relevance: str | None = None  # "about" or "mentions": only matches at that level
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +105,13 @@ def _list_statement(session: Session, q: ListQuery, plan: str | None) -> Any:
         Article.language,
         Article.author,
     ).join(Source, Source.id == Article.source_id)
-    if q.topic is not None:
-        stmt = stmt.where(
-            exists().where(TopicMatch.article_id == Article.id, TopicMatch.topic == q.topic)
-        )
+    if q.topic is not None or q.relevance is not None:
+        match = [TopicMatch.article_id == Article.id]
+        if q.topic is not None:
+            match.append(TopicMatch.topic == q.topic)
+        if q.relevance is not None:
+            match.append(TopicMatch.relevance == q.relevance)
+        stmt = stmt.where(exists().where(*match))
     if q.sources:
         stmt = stmt.where(Source.name.in_(q.sources))
     if q.languages:

@@ -92,6 +92,21 @@ def test_filters_by_source_language_and_dates(site) -> None:
     assert old == []
 
 
+def test_filter_by_relevance_splits_a_topic(site) -> None:
+    client, _ = site
+
+    def ids(**params: str) -> set[int]:
+        got = client.get("/api/articles", params={"topic": "kuril", "limit": "500", **params})
+        assert got.status_code == 200, got.text
+        return {a["id"] for a in got.json()["articles"]}
+
+    every, about, mentions = ids(), ids(relevance="about"), ids(relevance="mentions")
+    assert about and about | mentions == every and not about & mentions
+    page = client.get("/topics/kuril", params={"relevance": "about"})
+    assert page.status_code == 200 and 'value="about" selected' in page.text
+    assert client.get("/api/articles", params={"relevance": "most"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [("Кунашир", "ru"), ("Курилах", "ru"), ("国後", "ja"), ("北方領土", "ja"), ("択捉島", "ja")],

@@ -95,6 +95,11 @@ def spec(topics: Sequence[str]) -> dict[str, Any]:
             many=True,
         ),
         _param(
+            "relevance",
+            "only matches at this level: stories about a topic, or passing mentions",
+            {"type": "string", "enum": ["about", "mentions"]},
+        ),
+        _param(
             "since",
             "published at or after (YYYY-MM-DD or ISO 8601)",
             {"type": "string", "format": "date"},

@@ -17,7 +17,11 @@ from storage.search import MAX_QUERY_CHARS
 MAX_LIMIT = 500
 """Largest page a client may ask for."""
 
-LIST_PARAMS = frozenset({"topic", "source", "lang", "since", "until", "q", "cursor", "limit"})
+LIST_PARAMS = frozenset(
+    {"topic", "source", "lang", "since", "until", "q", "cursor", "limit", "relevance"}
+)
+RELEVANCE = ("about", "mentions")
+"""Levels of a topic match: the story is about the topic, or mentions it in passing."""
 """The parameters a list understands; others are ignored."""
 
 
@@ -84,6 +88,9 @@ def list_query(
     since = _one(params, "since")
     until = _one(params, "until")
     cursor = _one(params, "cursor")
+    relevance = _one(params, "relevance")
+    if relevance is not None and relevance not in RELEVANCE:
+        raise BadRequest("relevance: must be about or mentions")
     return ListQuery(
         topic=topic,
         sources=_many(params, "source"),
@@ -93,6 +100,7 @@ def list_query(
         search=search.strip() if search and search.strip() else None,
         after=decode_cursor(cursor) if cursor else None,
         limit=_limit(_one(params, "limit"), page_size),
+        relevance=relevance,
     )
 
 
