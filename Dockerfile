@@ -16,6 +16,7 @@ COPY pipelines ./pipelines
 COPY storage ./storage
 COPY scheduler ./scheduler
 COPY reports ./reports
+COPY web ./web
 RUN /opt/build/bin/pip wheel --wheel-dir /wheels ".[postgres,cluster]"
 
 FROM ${BASE}

@@ -59,6 +59,15 @@ def test_dockerfile_builds_a_slim_non_root_image_with_a_health_check() -> None:
     assert "WIREWATCH_HEALTH_PORT=8080" in DOCKERFILE
 
 
+def test_the_image_gets_every_package_of_the_wheel() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    copied = re.findall(r"^COPY (\S+) \./\1$", DOCKERFILE, re.M)
+    assert sorted(copied) == sorted(packages), (copied, packages)
+
+
 def run_entrypoint(
     tmp_path: Path, *args: str, fails: int = 0, attempts: int = 3
 ) -> tuple[int, list[str], int]:

@@ -171,6 +171,9 @@ def test_the_cluster_polls_turns_healthy_and_stops_losing_nothing(
     cluster: tuple[Compose, dict[str, int], MockWire],
 ) -> None:
     compose, ports, wire = cluster
+    # every package of the wheel is in the image (the site and the workers included)
+    docker("run", "--rm", "--entrypoint", "python3", IMAGE, "-c",
+           "import web.server, scheduler.workerproc, redis, psycopg")  # fmt: skip
     db = f"postgresql+psycopg://wirewatch@127.0.0.1:{ports['db']}/wirewatch"
     compose("up", "-d", "--no-build", "--scale", "worker=2", timeout=600)
     deadline = time.monotonic() + 240
