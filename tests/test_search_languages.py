@@ -105,8 +105,9 @@ def test_query_syntax_is_text(engine: Engine, query: str) -> None:
 def test_migration_indexes_articles_stored_before_it(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        migrate.upgrade(engine, "0007")  # the revision before 0008
+        migrate.upgrade(engine)
         _store(engine)
+        migrate.downgrade(engine, "0007")  # no language-aware index: the rows predate it
         migrate.upgrade(engine)
         with make_sessionmaker(engine)() as session:
             assert _found(session, "Курилах") == ["https://ru/2", "https://ru/3"]

@@ -334,10 +334,14 @@ class WireSpider(scrapy.Spider):
         self._inc(source, "fetched")
         src = self.sources.get(source, {})
         publisher = response.meta.get("wirewatch_publisher")
+        feed_published = response.meta.get("feed_published")
         if publisher:  # found through a discovery feed: filed under who published it
             known = self.configured.get(publisher) or {}
             src = {**known, "language": known.get("language") or src.get("language")}
             source = publisher
+            # the search engine's date is not the publisher's declaration: left out, it
+            # cannot decide the zone of a time the page writes without an offset
+            feed_published = None
         yield ArticlePage(
             source=source,
             url=response.url,
@@ -346,7 +350,7 @@ class WireSpider(scrapy.Spider):
             language_hint=src.get("language"),
             source_tz=src.get("timezone"),
             feed_title=response.meta.get("feed_title"),
-            feed_published=response.meta.get("feed_published"),
+            feed_published=feed_published,
             fetched_at=datetime.now(UTC),
         )
 
