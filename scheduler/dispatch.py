@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from scheduler.queues import Order, Publisher
+from scheduler.queues import Order, Publisher, QueueError
 from storage import dispatch, runs
 from storage.db import make_sessionmaker
 from wirewatch.config import Config
@@ -82,7 +82,9 @@ class Dispatcher:
                 n = dispatch.forget_dispatched(session, self.names)
             if n:
                 logger.warning("the work queue lost %d orders; handing them out again", n)
-        with self.sessions() as session:
+        # marked before they are published: a worker may poll and release a source before a
+        # mark written after the publish would land, leaving it "dispatched" until stale
+        with self.sessions.begin() as session:
             due = dispatch.due_sources(
                 session,
                 self.names,
@@ -90,12 +92,16 @@ class Dispatcher:
                 stale_before=now - timedelta(seconds=self.stale_after),
                 limit=MAX_PER_TICK,
             )
+            dispatch.mark_dispatched(session, [name for name, _ in due], now)
         if due:
             sent = time.time()
             orders = [Order(name, when.timestamp(), sent) for name, when in due]
-            self.publisher.publish(orders)
-            with self.sessions.begin() as session:
-                dispatch.mark_dispatched(session, [name for name, _ in due], now)
+            try:
+                self.publisher.publish(orders)
+            except QueueError:
+                with self.sessions.begin() as session:
+                    dispatch.forget_dispatched(session, [name for name, _ in due])
+                raise
         self._measure(now, len(due))
         if time.monotonic() >= self.next_prune:
             self.prune(now)

@@ -139,3 +139,48 @@ def test_polls_that_found_nothing_are_pruned_and_the_rest_kept(engine: Engine) -
     with sessions() as s:
         left = set(s.scalars(select(CrawlRun.id)))
     assert left == {ids["new"], ids["failed"], ids["running"], ids["recent"]}
+
+
+def test_a_worker_faster_than_the_dispatcher_leaves_nothing_marked(engine: Engine) -> None:
+    """A worker can poll and release a source before the dispatcher's tick returns: the
+    hand-out must be marked before the order is sent, or the mark would outlive the poll
+    and keep the source from being handed out again."""
+    from datetime import UTC, datetime
+
+    from scheduler.dispatch import Dispatcher
+    from scheduler.queues import Order
+    from wirewatch.config import build_config
+
+    config = build_config(
+        {"builtin_sources": False,
+         "sources": [{"name": "fast", "feeds": ["http://127.0.0.1:9/f"], "interval": 60}]},
+        where="test", path=None, env={},
+    )  # fmt: skip
+    sessions = make_sessionmaker(engine)
+
+    class PollsAtOnce:
+        """The transport and a worker in one: every order is polled as it is sent."""
+
+        def publish(self, orders: list[Order]) -> None:
+            now = datetime.now(UTC)
+            for order in orders:
+                with sessions.begin() as s:
+                    assert dispatch.claim(s, order.source, "w", now, 30) is not None
+                    state = s.get(SourceState, order.source)
+                    assert state is not None
+                    state.last_polled, state.next_poll = now, now + timedelta(seconds=60)
+                with sessions.begin() as s:
+                    dispatch.release(s, order.source, "w", now, policy=POLICY, polled_since=now)
+
+        def lost(self) -> bool:
+            return False
+
+    dispatcher = Dispatcher(config, engine, PollsAtOnce())  # type: ignore[arg-type]
+    dispatcher.lead()
+    assert dispatcher.tick() == 1
+    with sessions() as s:
+        state = s.get(SourceState, "fast")
+        assert state is not None and state.dispatched_at is None and state.lease_owner is None
+        later = datetime.now(UTC) + timedelta(seconds=61)
+        due = dispatch.due_sources(s, ["fast"], later, stale_before=later, limit=5)
+    assert [n for n, _ in due] == ["fast"]
