@@ -70,9 +70,12 @@ class Dispatcher:
         self.overloaded = False
 
     def lead(self) -> None:
-        """On becoming leader: every enabled source gets a schedule row (new ones due now)."""
+        """On becoming leader: every enabled source gets a schedule row (new ones due now),
+        and hand-outs no worker has claimed are forgotten (they may have been lost with the
+        last leader or an outage; one delivered twice is skipped by its claim)."""
         with self.sessions.begin() as session:
             dispatch.ensure_states(session, self.intervals, datetime.now(UTC))
+            dispatch.forget_dispatched(session, self.names)
 
     def tick(self) -> int:
         """Hand out what is due; the number handed out. Raises QueueError, SQLAlchemyError."""

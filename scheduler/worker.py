@@ -45,6 +45,9 @@ from wirewatch.logs import CURRENT_RUN as RUN_ID
 logger = logging.getLogger(__name__)
 
 
+CLAIM_RETRY = 2.0
+"""Seconds between two tries to claim a source while the database is unreachable."""
+
 TURN = 0.02
 """Seconds a worker waits after taking an order before it asks for the next."""
 
@@ -191,12 +194,16 @@ class CrawlWorker:
             self.slot.set()
 
     async def _claimed_poll(self, name: str, delivery: Delivery) -> None:
-        started = datetime.now(UTC)
-        try:
-            run_id = await asyncio.to_thread(self._claim, name, started)
-        except SQLAlchemyError as err:
-            self._database_down(err)
-            return  # not acknowledged: the order comes back once the database does
+        while True:  # the order is kept until the database answers (a pipe cannot resend)
+            started = datetime.now(UTC)
+            try:
+                run_id = await asyncio.to_thread(self._claim, name, started)
+                break
+            except SQLAlchemyError as err:
+                self._database_down(err)
+                if self.stopping:
+                    return  # not acknowledged: a queue delivers it again
+                await asyncio.sleep(CLAIM_RETRY)
         self._database_up()
         if run_id is None:
             self.stats.skipped += 1
