@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_schema_url
-from tests.tcpproxy import TcpProxy
+from tests.test_service_support import TcpProxy
 from tests.webserver import filled_database, free_port, running_site
 from web.server import start_in_thread
 from web.settings import WebSettings
@@ -28,7 +28,6 @@ def test_database_outage_is_503_and_the_site_recovers(
         filled_database(url)
         parsed = make_url(url)
         proxy = TcpProxy((parsed.host or "127.0.0.1", parsed.port or 5432))
-        proxy.start()
         via_proxy = parsed.set(host="127.0.0.1", port=proxy.port)
         try:
             with (
@@ -36,7 +35,7 @@ def test_database_outage_is_503_and_the_site_recovers(
                 httpx.Client(base_url=base, timeout=30) as client,
             ):
                 assert client.get("/topics/kuril").status_code == 200
-                proxy.stop()
+                proxy.cut()
                 page = client.get("/topics/kuril")
                 assert page.status_code == 503
                 assert page.headers["retry-after"] == "10"
@@ -44,7 +43,7 @@ def test_database_outage_is_503_and_the_site_recovers(
                 api = client.get("/api/articles")
                 assert api.status_code == 503
                 assert "try again" in api.json()["error"]
-                proxy.start()
+                proxy.restore()
                 statuses = []
                 for _ in range(20):  # bounded: the site needs no restart to recover
                     statuses.append(client.get("/topics/kuril").status_code)
@@ -54,7 +53,7 @@ def test_database_outage_is_503_and_the_site_recovers(
                 assert statuses[-1] == 200, statuses
                 assert client.get("/api/articles").json()["articles"]
         finally:
-            proxy.stop()
+            proxy.close()
 
 
 def test_site_in_a_thread_starts_and_stops(tmp_path: Path) -> None:
