@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from wirewatch.config_service import _duration
+from wirewatch.config_service import duration, whole_number
 from wirewatch.errors import ConfigError
 
 
@@ -79,13 +79,13 @@ def parse_cluster(
             hint = ", ".join(sorted(allowed))
             raise ConfigError(f"{where}: {name}: unknown key (expected one of: {hint})")
         if key in _DURATIONS:
-            values[key] = _duration(raw, where, name)
+            values[key] = duration(raw, where, name)
         elif key == "queue_url":
             values[key] = _queue_url(raw, where, name)
         elif key == "queue_name":
             values[key] = _queue_name(raw, where, name)
         else:
-            values[key] = _int(raw, where, name, *_INT_RANGES[key])
+            values[key] = whole_number(raw, where, name, *_INT_RANGES[key])
     config = ClusterConfig(**values)
     if config.workers == 0 and not config.queued:
         raise ConfigError(
@@ -127,11 +127,3 @@ def _queue_name(raw: Any, where: str, name: str) -> str:
     if not ok or any(c.isspace() or not c.isprintable() for c in str(raw).strip()):
         raise ConfigError(f"{where}: {name}: must be 1-100 printable characters, no spaces")
     return str(raw).strip()
-
-
-def _int(raw: Any, where: str, name: str, low: int, high: int) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise ConfigError(f"{where}: {name}: must be a whole number")
-    if not low <= raw <= high:
-        raise ConfigError(f"{where}: {name}: must be within {low}..{high}")
-    return raw

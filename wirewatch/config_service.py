@@ -70,7 +70,7 @@ def parse_service(
             hint = ", ".join(sorted(allowed))
             raise ConfigError(f"{where}: {name}: unknown key (expected one of: {hint})")
         if key in _DURATIONS:
-            values[key] = _duration(raw, where, name)
+            values[key] = duration(raw, where, name)
         elif key == "health_host":
             if not isinstance(raw, str) or not raw.strip():
                 raise ConfigError(f"{where}: {name}: must be a host name or address")
@@ -80,7 +80,8 @@ def parse_service(
     return ServiceConfig(**values)
 
 
-def _duration(raw: Any, where: str, name: str) -> float:
+def duration(raw: Any, where: str, name: str) -> float:
+    """``raw`` (seconds or a duration such as ``"90s"``) as positive seconds, or ConfigError."""
     if isinstance(raw, bool):
         raise ConfigError(f"{where}: {name}: must be a duration such as '90s' or '15m'")
     try:
@@ -100,7 +101,11 @@ _INT_RANGES = {
 
 
 def _int(raw: Any, where: str, name: str, key: str) -> int:
-    low, high = _INT_RANGES[key]
+    return whole_number(raw, where, name, *_INT_RANGES[key])
+
+
+def whole_number(raw: Any, where: str, name: str, low: int, high: int) -> int:
+    """``raw`` as a whole number within ``low..high``, or ConfigError naming ``name``."""
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise ConfigError(f"{where}: {name}: must be a whole number")
     if not low <= raw <= high:
