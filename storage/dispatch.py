@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from storage.models import CrawlRun, CrawlRunSource
 from storage.models_sources import SourceState
 from storage.sources import IntervalPolicy, failure_delay
-from storage.writes import _insert_stmt as insert_stmt
+from storage.writes import insert_stmt
 
 _STATES = cast(Table, SourceState.__table__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage import models
 from storage.models_sources import ArticleKey, StoryFingerprint
 from storage.records import ArticleRecord
-from storage.writes import _chunks, _insert_stmt
+from storage.writes import _chunks, insert_stmt
 
 CLUSTER_WINDOW = timedelta(days=3)
 """How far back a new article looks for a near-duplicate to join its story cluster."""
@@ -62,7 +62,7 @@ def remember_keys(session: Session, urls: Iterable[str], key: Callable[[str], st
     ids = _article_ids(session, set(urls))
     rows = [{"key": key(url), "article_id": article_id} for url, article_id in ids.items()]
     if rows:
-        stmt = _insert_stmt(session, _KEYS).on_conflict_do_nothing(index_elements=["key"])
+        stmt = insert_stmt(session, _KEYS).on_conflict_do_nothing(index_elements=["key"])
         session.execute(stmt, rows)
 
 
@@ -109,7 +109,7 @@ def assign_clusters(
             }
         )
     if rows:
-        stmt = _insert_stmt(session, _PRINTS)
+        stmt = insert_stmt(session, _PRINTS)
         stmt = stmt.on_conflict_do_update(
             index_elements=["article_id"],
             set_={"simhash": stmt.excluded.simhash, "seen_at": stmt.excluded.seen_at},

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage import models
 from storage.models_sources import ArticleKey, FeedState, SeenLink, SourceState
-from storage.writes import _chunks, _insert_stmt
+from storage.writes import _chunks, insert_stmt
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def record_feed_polls(session: Session, polls: Sequence[FeedPoll]) -> None:
         if poll.outcome == "changed":
             row |= {"etag": poll.etag, "last_modified": poll.last_modified}
             row |= {"body_hash": poll.body_hash}
-        stmt = _insert_stmt(session, _FEEDS).values(row)
+        stmt = insert_stmt(session, _FEEDS).values(row)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["url"], set_={k: v for k, v in row.items() if k != "url"}
@@ -225,7 +225,7 @@ def mark_links_seen(
         for url, s, upd, at in links
     }
     if rows:
-        stmt = _insert_stmt(session, _SEEN)
+        stmt = insert_stmt(session, _SEEN)
         stmt = stmt.on_conflict_do_update(
             index_elements=["url"],
             set_={

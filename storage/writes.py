@@ -2,7 +2,7 @@
 
 Every function takes a `Session` and never commits: the caller (the store pipeline) owns
 short transactions, one per batch. Inserts that may race with another writer go through
-one upsert code path for both databases (`_insert_stmt`: ``ON CONFLICT DO NOTHING`` plus
+one upsert code path for both databases (`insert_stmt`: ``ON CONFLICT DO NOTHING`` plus
 ``RETURNING`` to learn which rows were really new; ``rowcount`` is -1 under psycopg's
 executemany).
 """
@@ -47,7 +47,7 @@ def ensure_sources(session: Session, names_langs: Mapping[str, str | None]) -> N
         if name not in known
     ]
     if missing:
-        stmt = _insert_stmt(session, _SOURCES).on_conflict_do_nothing(index_elements=["name"])
+        stmt = insert_stmt(session, _SOURCES).on_conflict_do_nothing(index_elements=["name"])
         session.execute(stmt, missing)
     changed = [
         {"b_name": name, "b_language": lang}
@@ -85,7 +85,7 @@ def finish_run(
     if getattr(result, "rowcount", 1) == 0:
         raise StorageError(f"crawl run {run_id} does not exist")
     if counts:
-        stmt = _insert_stmt(session, _RUN_SOURCES)
+        stmt = insert_stmt(session, _RUN_SOURCES)
         stmt = stmt.on_conflict_do_update(
             index_elements=["run_id", "source"],
             set_={field: stmt.excluded[field] for field in COUNT_FIELDS},
@@ -232,7 +232,7 @@ def _insert_articles(
 ) -> dict[str, int]:
     """Insert articles whose URL is not stored yet; return url -> id of those really inserted."""
     stmt = (
-        _insert_stmt(session, _ARTICLES)
+        insert_stmt(session, _ARTICLES)
         .on_conflict_do_nothing(index_elements=["url"])
         .returning(_ARTICLES.c.id, _ARTICLES.c.url)
     )
@@ -243,7 +243,8 @@ def _insert_articles(
     return inserted
 
 
-def _insert_stmt(session: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+def insert_stmt(session: Session, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT on ``table`` in the session's dialect (for ``on_conflict_*`` upserts)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
