@@ -32,7 +32,6 @@ from scheduler.queues import PipePublisher
 from storage import dispatch, writes
 from storage.db import make_sessionmaker
 from storage.errors import one_line
-from storage.models import CrawlRun
 
 logger = logging.getLogger(__name__)
 
@@ -205,11 +204,7 @@ class WorkerChildren:
         try:
             with self.sessions.begin() as session:
                 for source, run_id in dispatch.leases_of(session, name).items():
-                    run = session.get(CrawlRun, run_id) if run_id is not None else None
-                    if run_id is not None and run is not None and run.status == "running":
-                        writes.finish_run(
-                            session, run_id, status=status, counts=[], error=reason[:500]
-                        )
+                    if run_id is not None and writes.end_run(session, run_id, status, reason):
                         logger.warning("run %s of %s closed: %s", run_id, source, reason)
                 dispatch.drop_leases(session, name)
         except SQLAlchemyError as err:

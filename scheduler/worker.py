@@ -336,23 +336,19 @@ class CrawlWorker:
 
 def _close_lost_run(session: Any, run_id: int, owner: str | None) -> None:
     """Close the run a vanished worker left open (its lease expired mid-poll)."""
-    from storage.models import CrawlRun
-
-    run = session.get(CrawlRun, run_id)
-    if run is not None and run.status == "running":
-        reason = f"lost: worker {owner} stopped renewing its lease mid-poll"
-        writes.finish_run(session, run_id, status="failed", counts=[], error=reason[:500])
+    reason = f"lost: worker {owner} stopped renewing its lease mid-poll"
+    if writes.end_run(session, run_id, "failed", reason):
         logger.warning("run %s of a vanished worker closed as failed (%s)", run_id, owner)
 
 
 def _fail_run(sessions: Any, run_id: int, reason: str) -> None:
-    from storage.models import CrawlRun
-
+    """Record a poll that timed out or crashed as failed (over how its spider closed it)."""
     try:
         with sessions.begin() as session:
-            run = session.get(CrawlRun, run_id)
-            if run is not None and run.status != "failed":
-                writes.finish_run(session, run_id, status="failed", counts=[], error=reason)
+            writes.end_run(
+                session, run_id, "failed", reason, only_from=("running", "ok", "partial",
+                                                              "interrupted"),
+            )  # fmt: skip
     except SQLAlchemyError as err:
         logger.error("could not record the end of run %s: %s", run_id, one_line(err))
 

@@ -94,6 +94,23 @@ def finish_run(
         session.execute(stmt, list(rows.values()))
 
 
+def end_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    error: str,
+    *,
+    only_from: tuple[str, ...] = ("running",),
+) -> bool:
+    """End ``run_id`` as ``status`` with ``error`` when it is in one of ``only_from``
+    (its counts stay); False when it was not (already ended, or no such run)."""
+    current = session.execute(select(_RUNS.c.status).where(_RUNS.c.id == run_id)).scalar()
+    if current not in only_from:
+        return False
+    finish_run(session, run_id, status=status, counts=[], error=error[:500])
+    return True
+
+
 def record_failures(
     session: Session, run_id: int | None, failures: Sequence[FailureRecord]
 ) -> None:
