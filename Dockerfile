@@ -10,6 +10,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python3 -m venv /opt/build
 COPY pyproject.toml README.md ./
+COPY wirecore ./wirecore
 COPY wirewatch ./wirewatch
 COPY scrapers ./scrapers
 COPY pipelines ./pipelines

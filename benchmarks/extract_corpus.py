@@ -28,7 +28,7 @@ import trafilatura
 
 from pipelines.encoding import decode_html
 from pipelines.extraction import extract_article
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 Page = tuple[bytes, str]
 _FAST = False

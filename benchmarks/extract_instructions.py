@@ -34,8 +34,8 @@ def run_pages(corpus: Path, step: int, mode: str) -> None:
     from benchmarks.extract_corpus import load_pages
     from pipelines import worker
     from scrapers.items import ArticlePage
+    from wirecore.errors import ExtractionError
     from wirewatch.config import load_config
-    from wirewatch.errors import ExtractionError
 
     worker.init_worker(load_config(None).topics)
     worker.warm_up()

@@ -29,8 +29,8 @@ from pipelines.encoding import decode_html
 from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from pipelines.simhash import fingerprint
+from wirecore.errors import ExtractionError
 from wirewatch.config import load_config
-from wirewatch.errors import ExtractionError
 
 NOW = datetime.now(UTC)
 

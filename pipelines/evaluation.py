@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.topics import Explanation, TopicMatcher
-from wirewatch.errors import ConfigError
+from wirecore.errors import ConfigError
 
 _RESERVED = {"id", "lang", "title", "text", "html", "topics", "ambiguous", "url", "reason"}
 _TRUE = {"true", "1", "yes", "y"}

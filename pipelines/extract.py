@@ -31,7 +31,7 @@ from scrapy.exceptions import DropItem
 from pipelines import worker
 from pipelines.extraction import DEFAULT_MIN_CHARS
 from scrapers.items import ArticlePage
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 logger = logging.getLogger(__name__)
 

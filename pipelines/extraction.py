@@ -36,7 +36,7 @@ from pipelines.encoding import decode_html
 from pipelines.listing import listing_reason
 from pipelines.metadata import page_metadata
 from scrapers.urls import same_site
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 __all__ = ["Extracted", "content_hash", "extract_article", "publication_time"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipelines.morph import MorphError, phrase_forms, word_forms
 from pipelines.textnorm import expand_braces, normalize_term
-from wirewatch.errors import TopicRuleError
+from wirecore.errors import TopicRuleError
 
 TERM, EXCLUDE, GROUP = 0, 1, 2
 TOPIC_KEYS = (

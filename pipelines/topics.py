@@ -19,7 +19,7 @@ from pipelines.relevance import relevance
 from pipelines.rules import EXCLUDE, GROUP, TERM, Entry, TopicRules, parse_topic
 from pipelines.textnorm import is_cjk, is_word_char, make_snippet, normalize
 from storage.records import MatchRecord
-from wirewatch.errors import TopicRuleError
+from wirecore.errors import TopicRuleError
 
 _FIELDS = ("title", "text")
 _Hit = tuple[int, int, Entry]

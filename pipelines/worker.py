@@ -32,7 +32,7 @@ def warm_up() -> None:
     and the Russian dictionary ``init_worker`` compiles rules with."""
     from pipelines import morph
     from pipelines.extraction import extract_article
-    from wirewatch.errors import ExtractionError
+    from wirecore.errors import ExtractionError
 
     morph.load()
     page = b"<html><body><article><p>" + b"warm up " * 40 + b"</p></article></body></html>"

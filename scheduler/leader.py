@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import normalize_url
-from wirewatch.errors import WirewatchError
+from wirecore.errors import WirewatchError
 
 LOCK_CLASS = 0x7769  # "wi": first half of the advisory lock key
 """First int4 of the advisory lock key; the second is a hash of the current schema."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
-from wirewatch.errors import WirewatchError
+from wirecore.errors import WirewatchError
 
 logger = logging.getLogger(__name__)
 

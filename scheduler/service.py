@@ -45,8 +45,8 @@ from scheduler.metrics import ServiceMetrics
 from scheduler.queues import NoWorker, PipePublisher, Publisher, QueueError, RedisStreams
 from scheduler.report_job import ReportJob
 from storage.errors import StorageError, one_line
+from wirecore.errors import ConfigError
 from wirewatch.config import Config
-from wirewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

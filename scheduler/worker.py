@@ -39,7 +39,8 @@ from storage import dispatch, writes
 from storage.db import make_sessionmaker
 from storage.errors import one_line
 from storage.sources import IntervalPolicy
-from wirewatch.config import Config, SourceConfig
+from wirecore.sources import SourceConfig
+from wirewatch.config import Config
 from wirewatch.logs import CURRENT_RUN as RUN_ID
 
 logger = logging.getLogger(__name__)

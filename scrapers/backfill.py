@@ -31,7 +31,7 @@ from scrapers.listings import parse_listing
 from scrapers.spiders.wire import WireSpider
 from storage import backfill
 from storage.backfill import BackfillStep
-from wirewatch.errors import FeedError
+from wirecore.errors import FeedError
 
 
 class BackfillSpider(WireSpider):

@@ -24,7 +24,7 @@ import feedparser
 from lxml import etree
 
 from scrapers.urls import canonicalize_url
-from wirewatch.errors import FeedError
+from wirecore.errors import FeedError
 
 MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
 """Largest body a gzip-compressed feed or sitemap may expand to."""

@@ -1,17 +1,16 @@
-"""The storage layer's own exception, kept apart because `storage` imports no other package.
+"""How the storage layer words its errors: one line, never a password.
 
-    StorageError    the database is unreachable, a migration failed, or the schema drifted
-
-Messages are one line and never contain a password; the CLI shows them as they are.
+`StorageError` itself is defined with the rest of the hierarchy in `wirecore.errors`
+and re-exported here for the storage modules that raise it.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import URL, make_url
 
+from wirecore.errors import StorageError
 
-class StorageError(Exception):
-    """Anything the storage layer raises on purpose; the message is one line, password-free."""
+__all__ = ["StorageError", "one_line", "safe_url"]
 
 
 def safe_url(url: str | URL) -> str:

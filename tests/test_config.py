@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from wirecore.errors import ConfigError
 from wirewatch.config import load_config
 from wirewatch.durations import parse_duration
-from wirewatch.errors import ConfigError
 
 SOURCE = """
 [[sources]]

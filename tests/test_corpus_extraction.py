@@ -25,7 +25,7 @@ from lxml import html as lxml_html
 
 from pipelines.encoding import decode_html
 from pipelines.extraction import extract_article
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 pytestmark = pytest.mark.corpus
 

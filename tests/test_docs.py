@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 import pytest
 
+from wirecore.sources import SourceConfig
 from wirewatch.cli import cli
-from wirewatch.config import CrawlConfig, ReportConfig, SourceConfig
+from wirewatch.config import CrawlConfig, ReportConfig
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

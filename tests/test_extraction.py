@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.extraction import Extracted, content_hash, extract_article
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ARTICLE_URL = "https://wire.example.com/world/2026/11/27/harbour-breakwater-approved?utm_source=x"

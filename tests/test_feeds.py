@@ -15,7 +15,7 @@ import pytest
 import scrapers.feeds
 from scrapers.feeds import FeedEntry, parse_datetime_loose, parse_feed, parse_sitemap
 from scrapers.urls import canonicalize_url
-from wirewatch.errors import FeedError
+from wirecore.errors import FeedError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 MOJIBAKE = re.compile(r"[ÃÂÐÑ][\u0080-\u00bf]|\ufffd")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.extraction import extract_article
-from wirewatch.errors import ExtractionError
+from wirecore.errors import ExtractionError
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NAV = '<nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>'

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from wirecore.errors import ConfigError
 from wirewatch.config import build_config
-from wirewatch.errors import ConfigError
 
 EMAIL = {
     "host": "smtp.example.org",

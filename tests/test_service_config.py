@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from wirecore.errors import ConfigError
 from wirewatch.config import build_config
 from wirewatch.config_service import ENV_OVERRIDES, ServiceConfig, parse_service
-from wirewatch.errors import ConfigError
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

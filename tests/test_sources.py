@@ -15,7 +15,8 @@ from scrapers.discovery import publisher_hosts, resolve_entries
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.listings import parse_listing
 from scrapers.urls import canonicalize_url
-from wirewatch.config import SourceConfig, build_config
+from wirecore.sources import SourceConfig
+from wirewatch.config import build_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 EXPECTED = tomllib.loads((FIXTURES / "expected.toml").read_text(encoding="utf-8"))

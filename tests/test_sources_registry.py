@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from wirecore.errors import ConfigError
 from wirewatch.config import build_config, load_config
 from wirewatch.config_sources import LANGUAGES, address_problem
-from wirewatch.errors import ConfigError
 
 FEED = 'feeds = ["https://news.example.com/rss"]\n'
 

@@ -19,7 +19,7 @@ from pipelines.rules import term_forms
 from pipelines.textnorm import SAFE_CLASS, expand_braces, make_snippet, normalize, normalize_term
 from pipelines.topics import TopicMatcher, compile_topics
 from storage.records import MatchRecord
-from wirewatch.errors import TopicRuleError
+from wirecore.errors import TopicRuleError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "topics"
 DEFAULT_IDS = ("kuril", "peace_treaty")

@@ -13,8 +13,8 @@ import pytest
 from pipelines.morph import phrase_forms, word_forms
 from pipelines.rules import term_forms
 from pipelines.topics import compile_topics
+from wirecore.errors import ConfigError, TopicRuleError
 from wirewatch.config import load_config
-from wirewatch.errors import ConfigError, TopicRuleError
 
 
 def flagged(table: dict[str, Any], title: str, text: str) -> bool:

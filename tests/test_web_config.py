@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from storage.db import make_engine
 from storage.migrate import upgrade
 from web.db import readonly_engine
+from wirecore.errors import ConfigError
 from wirewatch.cli import cli
 from wirewatch.config import build_config
 from wirewatch.config_web import ENV_OVERRIDES, WebConfig, is_loopback, parse_web
-from wirewatch.errors import ConfigError
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 SECRETS = ("WIREWATCH_WEB_TOKEN", "WIREWATCH_WEB_PASSWORD")

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from scrapers.discovery import resolve_entries
 from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.listings import parse_listing
-from wirewatch.config import Config, SourceConfig
-from wirewatch.errors import ExtractionError, FeedError
+from wirecore.errors import ExtractionError, FeedError
+from wirecore.sources import SourceConfig
+from wirewatch.config import Config
 from wirewatch.fetch import fetch
 
 

@@ -222,7 +222,7 @@ def worker(from_stdin: bool, name: str | None, report: bool) -> None:
 
     start_fork_server()  # loads the extraction workers' code while the worker sets up
     from scheduler.workerproc import run_worker
-    from wirewatch.errors import ConfigError
+    from wirecore.errors import ConfigError
 
     with errors_as_messages():
         config = state().config

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from wirecore.errors import ConfigError
 from wirewatch.clikit import TEXT, check_day, check_topics, errors_as_messages, open_session, state
 from wirewatch.config import Config
-from wirewatch.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
+from wirecore.errors import ConfigError
 from wirewatch.clikit import (
     TEXT,
     check_day,
@@ -15,7 +16,6 @@ from wirewatch.clikit import (
     open_session,
     state,
 )
-from wirewatch.errors import ConfigError
 from wirewatch.output import FORMATS, render
 
 SOURCE_COLUMNS = (

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from pipelines.topics import Explanation, TopicMatcher, compile_topics
+from wirecore.errors import WirewatchError
 from wirewatch.clikit import TEXT, check_topics, errors_as_messages, open_session, parse_when, state
 from wirewatch.config import Config
-from wirewatch.errors import WirewatchError
 from wirewatch.fetch import FetchError, fetch
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from wirecore.errors import ConfigError
 from wirewatch.clikit import errors_as_messages, state
 from wirewatch.config import Config
 from wirewatch.config_web import is_loopback
-from wirewatch.errors import ConfigError
 
 if TYPE_CHECKING:
     from web.server import WebHandle

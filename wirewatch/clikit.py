@@ -15,8 +15,8 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.errors import StorageError, one_line
+from wirecore.errors import ConfigError, WirewatchError
 from wirewatch.config import Config, load_config
-from wirewatch.errors import ConfigError, WirewatchError
 from wirewatch.logs import setup_logging
 
 

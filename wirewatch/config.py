@@ -26,6 +26,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reports.delivery.settings import DeliverySettings
+from wirecore.errors import ConfigError
+from wirecore.sources import SourceConfig
 from wirewatch.config_cluster import ClusterConfig, parse_cluster
 from wirewatch.config_report import REPORT_SUBTABLES, parse_report_delivery
 from wirewatch.config_service import ServiceConfig, parse_service
@@ -37,40 +39,10 @@ from wirewatch.config_sources import (
 )
 from wirewatch.config_web import WebConfig, parse_web
 from wirewatch.durations import parse_duration
-from wirewatch.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "wirewatch.toml"
 _SOURCE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 _ZERO_OK = {"extract_workers", "retries"}
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """One wire service: where its feeds and sitemaps are and how politely to poll it."""
-
-    name: str
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    language: str | None = None
-    timezone: str | None = None
-    delay: float = 1.0
-    interval: float = 900.0
-    enabled: bool = True
-    homepage: str | None = None
-    notes: str | None = None
-    min_interval: float | None = None
-    max_interval: float | None = None
-    listings: tuple[str, ...] = ()
-    link_pattern: str | None = None
-    archive: str | None = None
-    discovery: bool = False
-
-    @property
-    def interval_bounds(self) -> tuple[float, float]:
-        """(shortest, longest) polling interval in seconds; default interval/4 and interval*8."""
-        low = self.min_interval if self.min_interval is not None else self.interval / 4
-        high = self.max_interval if self.max_interval is not None else self.interval * 8
-        return min(low, self.interval), max(high, self.interval)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from wirecore.errors import ConfigError
 from wirewatch.config_service import duration, whole_number
-from wirewatch.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from reports.delivery.settings import (
     EmailSettings,
     WebhookSettings,
 )
-from wirewatch.errors import ConfigError
+from wirecore.errors import ConfigError
 
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "recipients"}
 """Keys of ``[report.email]``."""

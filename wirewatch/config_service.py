@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wirecore.errors import ConfigError
 from wirewatch.durations import parse_duration
-from wirewatch.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

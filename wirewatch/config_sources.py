@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from wirewatch.errors import ConfigError
+from wirecore.errors import ConfigError
 
 # ISO 639-1: the codes a page's <html lang> and py3langid use for a language.
 _ISO_639_1 = """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs

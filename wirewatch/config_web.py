@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wirewatch.errors import ConfigError
+from wirecore.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

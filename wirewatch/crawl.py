@@ -19,8 +19,8 @@ from storage.db import make_engine, make_sessionmaker
 from storage.errors import StorageError
 from storage.migrate import upgrade
 from storage.records import SourceCounts
+from wirecore.errors import CrawlError
 from wirewatch.config import Config
-from wirewatch.errors import CrawlError
 from wirewatch.logs import quiet_libraries
 
 logger = logging.getLogger(__name__)

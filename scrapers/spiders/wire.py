@@ -37,7 +37,7 @@ from scrapers.urls import canonicalize_url, request_url
 from storage.db import SharedEngine
 from storage.records import FailureRecord
 from storage.sources import FeedPoll
-from wirewatch.errors import FeedError
+from wirecore.errors import FeedError
 
 MAX_SITEMAP_DEPTH = 3
 MAX_CHILD_SITEMAPS = 1000

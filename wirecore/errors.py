@@ -5,12 +5,14 @@
     │   └── TopicRuleError         a topic rule is invalid (names topic, rule, problem)
     ├── ExtractionError            a page holds no extractable article (carries the reason)
     ├── FeedError                  a feed or sitemap could not be parsed
-    └── CrawlError                 a crawl could not run at all
+    ├── CrawlError                 a crawl could not run at all
+    └── StorageError               the database is unreachable, a migration failed, or the
+                                   schema drifted (raised by `storage`; one line, password-free)
 
-`storage` imports nothing from the other packages, so it keeps its own
-`storage.errors.StorageError`; the CLI translates both into a one-line error.
-Errors are translated at the edges (`DropItem` in pipelines, a clean CLI message);
-everywhere else they are chained with ``raise ... from err``.
+This module lives in `wirecore`, which imports nothing else, so every package may raise
+and catch these, `storage` at the bottom included. The CLI turns any `WirewatchError`
+into a one-line error. Errors are translated at the edges (`DropItem` in pipelines, a
+clean CLI message); everywhere else they are chained with ``raise ... from err``.
 """
 
 from __future__ import annotations
@@ -48,3 +50,7 @@ class FeedError(WirewatchError):
 
 class CrawlError(WirewatchError):
     """A crawl could not run at all."""
+
+
+class StorageError(WirewatchError):
+    """Anything the storage layer raises on purpose; the message is one line, password-free."""
