@@ -82,9 +82,12 @@ CASES: dict[str, Case] = {
     "charref-beyond-unicode": Case(_feed("cb", _bad_item("&#x110000;")), {}, 2, ("feed", "item 2")),
     "charref-overflow": Case(_feed("co", _bad_item("&#99999999999;")), {}, 2, ("feed", "item 2")),
     "sitemap-charref": Case(
-        {"/sc/s.xml": Route(urlset("{base}/good/a1", raw="<url><loc>{base}/&#xD800;</loc></url>"))},
+        {
+            "/sc/s.xml": Route(urlset("{base}/sc/a1", raw="<url><loc>{base}/&#xD800;</loc></url>")),
+            "/sc/a1": Route(article_page("sc story 1")),
+        },
         {},
-        0,  # its one good URL is the healthy source's article: stored once, under "good"
+        1,  # its own good URL (not another source's: which source fetched it first was a race)
         ("sitemap", "url 2 skipped"),
     ),
     "retry-after-huge": Case(_retry("rh", "99999999999999"), {}, 0, ("feed", "HTTP 503")),
