@@ -2,13 +2,12 @@
 
 One crawl is one ``crawl_runs`` row: a new one, or the one ``WIREWATCH_RUN_ID`` names (the
 service writes it before starting the crawl child, so it can finish it if the child dies).
-Items are buffered and written every
-``WIREWATCH_STORE_BATCH_SIZE`` items or ``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in
-its own transaction, so killing a crawl loses at most the batch in flight: first the
-articles and failures, then the polling state (``pipelines.pollstate``) they were listed
-under. Pages the
-extract pipeline dropped are recorded as failures with the drop's reason. When the
-database is unreachable the batch stays buffered and is retried at the next flush.
+Items are buffered and written every ``WIREWATCH_STORE_BATCH_SIZE`` items or
+``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in its own transaction (the articles and
+failures, then the polling state they were listed under: ``pipelines.pollstate``), so
+killing a crawl loses at most the batch in flight. Pages the extract pipeline dropped are
+recorded as failures with the drop's reason. When the database is unreachable the batch
+stays buffered and is retried at the next flush.
 
 The run row names its owning process and gets a heartbeat every minute, so a crawl that
 is killed can be told apart from one that runs (``storage.runs.close_lost_runs``).
