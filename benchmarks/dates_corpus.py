@@ -34,10 +34,10 @@ from pathlib import Path
 
 from trafilatura.utils import load_html
 
-from pipelines.dateparse import zone
 from pipelines.encoding import decode_html
 from pipelines.extraction import publication_time
 from tests.test_corpus_extraction import load_truths
+from wirecore.dates import zone
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 Case = tuple[

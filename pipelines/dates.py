@@ -43,8 +43,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.dateparse import Written, parse_written, zone
 from pipelines.datesources import declared_body_times, declared_head_times
+from wirecore.dates import Written, parse_written, zone
 
 __all__ = [
     "Candidate",

@@ -2,11 +2,12 @@
 
 One crawl is one ``crawl_runs`` row: a new one, or the one ``WIREWATCH_RUN_ID`` names (the
 service writes it before starting the crawl child, so it can finish it if the child dies).
-Items are buffered and written every
-``WIREWATCH_STORE_BATCH_SIZE`` items or ``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in
-its own transaction, so killing a crawl loses at most the batch in flight. Pages the
-extract pipeline dropped are recorded as failures with the drop's reason. When the
-database is unreachable the batch stays buffered and is retried at the next flush.
+Items are buffered and written every ``WIREWATCH_STORE_BATCH_SIZE`` items or
+``WIREWATCH_STORE_FLUSH_SECONDS``, each batch in its own transaction (the articles and
+failures, then the polling state they were listed under: ``pipelines.pollstate``), so
+killing a crawl loses at most the batch in flight. Pages the extract pipeline dropped are
+recorded as failures with the drop's reason. When the database is unreachable the batch
+stays buffered and is retried at the next flush.
 
 The run row names its owning process and gets a heartbeat every minute, so a crawl that
 is killed can be told apart from one that runs (``storage.runs.close_lost_runs``).
@@ -20,8 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic
@@ -30,19 +30,23 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from twisted.internet import task
 
 from pipelines import spool
-from pipelines.runstate import failure_of, run_status, source_policy
+from pipelines.pollstate import PendingState, record_sources
+from pipelines.runstate import RunTally, failure_of, run_status
 from pipelines.simhash import fingerprint
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
-from storage import backfill, identity, runs, sources, writes
+from storage import identity, runs, writes
 from storage.backfill import BackfillStep
 from storage.db import SharedEngine, make_engine, make_sessionmaker
 from storage.errors import one_line
-from storage.records import ArticleRecord, FailureRecord, SourceCounts
+from storage.records import ArticleRecord, FailureRecord
 from storage.sources import FeedPoll
+from wirecore.outcomes import StoreOutcome
+from wirecore.sources import SourceConfig
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +73,9 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self.articles: list[ArticleRecord] = []
         self.failures: list[FailureRecord] = []
-        self.counts: dict[str, SourceCounts] = {}
-        self.polls: list[FeedPoll] = []
-        self.all_polls: list[FeedPoll] = []
-        self.links: list[tuple[str, str, datetime | None, datetime]] = []
-        self.steps: list[BackfillStep] = []
+        self.tally = RunTally()
+        self.state = PendingState()
+        self.configured: dict[str, SourceConfig] = {}
         self.run_id: int | None = None
         self.loop: task.LoopingCall | None = None
         self.write_errors = 0
@@ -105,10 +107,9 @@ class StorePipeline:
         self.owns_engine = not isinstance(shared, SharedEngine)
         self.engine = make_engine(self.url) if self.owns_engine else shared.engine
         self.sessions = make_sessionmaker(self.engine)
-        sources: dict[str, str | None] = {
-            name: src.get("language") for name, src in getattr(spider, "sources", {}).items()
-        }
-        self.counts = {name: SourceCounts(source=name) for name in sources}
+        self.configured = dict(getattr(spider, "sources", {}))
+        sources = {name: src.language for name, src in self.configured.items()}
+        self.tally = RunTally(sources)
         given = self.crawler.settings.getint("WIREWATCH_RUN_ID", 0)  # set by the service
         try:
             with self.sessions.begin() as session:
@@ -135,10 +136,9 @@ class StorePipeline:
         elif isinstance(item, FailureRecord):
             self.failures.append(item)
         elif isinstance(item, FeedPoll):
-            self.polls.append(item)
-            self.all_polls.append(item)
+            self.state.add_poll(item)
         elif isinstance(item, BackfillStep):
-            self.steps.append(item)
+            self.state.steps.append(item)
         if len(self.articles) + len(self.failures) >= self.batch_size:
             self.flush()
         return item
@@ -148,7 +148,7 @@ class StorePipeline:
         meta = getattr(response, "meta", None) or {}
         if isinstance(item, ArticleRecord) and meta.get("wirewatch_listed"):
             entry_updated = meta.get("wirewatch_entry_updated")
-            self.links.append(
+            self.state.links.append(
                 (meta["wirewatch_listed"], item.source, entry_updated, item.fetched_at)
             )
 
@@ -198,20 +198,25 @@ class StorePipeline:
             logger.debug("heartbeat of run %s not written: %s", self.run_id, one_line(err))
 
     def flush(self) -> None:
-        """Write buffered records in one short transaction; keep them buffered on failure.
+        """Write buffered records, then the polling state, in one short transaction.
 
-        A database that is unreachable keeps the batch for the next flush. A batch the
+        A database that is unreachable keeps everything for the next flush. A batch the
         database refuses (a value it cannot store) is retried one record at a time, and
         the records it still refuses are recorded as ``store`` failures, so one bad
-        record never blocks the rest.
+        record never blocks the rest; polling state it refuses is dropped with a log line
+        (its feeds are simply polled again).
         """
         self._beat()
-        if not (self.articles or self.failures or self.polls or self.links or self.steps):
+        if not (self.articles or self.failures or self.state):
             return
         articles, failures = self.articles, self.failures
         self.articles, self.failures = [], []
         try:
-            outcomes = self._write(articles, failures, state=True)
+            with self.sessions.begin() as session:
+                outcomes = self._store_articles(session, articles)
+                writes.record_failures(session, self.run_id, failures)
+                self.state.write(session)
+            self.state.clear()
         except (OperationalError, InterfaceError) as err:
             self.write_errors += 1
             self.last_error = one_line(err)
@@ -225,66 +230,39 @@ class StorePipeline:
         except Exception as err:  # a value the database or our code refuses
             logger.warning("batch refused (%s); writing its records one by one", one_line(err))
             articles, outcomes, refused = self._write_one_by_one(articles)
-            failures = self._write_rest(failures + refused)
+            failures = self._write_failures(failures + refused)
+            self._write_state()
         spool.release(self.replayed)
         self.replayed = []
         self._count(articles, outcomes, failures)
 
-    def _write_rest(self, failures: list[FailureRecord]) -> list[FailureRecord]:
-        """Write failures and polling state after a refused batch; returns what was written.
-
-        Polling state the database refuses is dropped with a log line (its feeds are
-        simply polled again); failures that cannot be written now stay buffered.
-        """
-        try:
-            self._write([], failures, state=True)
-            return failures
-        except (OperationalError, InterfaceError) as err:
-            self.last_error = one_line(err)
-        except Exception as err:
-            logger.error("polling state of this batch not recorded: %s", one_line(err))
-            self.polls, self.links, self.steps = [], [], []
-            try:
-                self._write([], failures)
-                return failures
-            except SQLAlchemyError as again:
-                self.last_error = one_line(again)
-        self.failures = failures + self.failures
-        logger.error("%d failure records kept for retry: %s", len(failures), self.last_error)
-        return []
-
-    def _write(
-        self, articles: list[ArticleRecord], failures: list[FailureRecord], state: bool = False
-    ) -> list[str]:
-        """Store articles (variants resolved, fingerprints clustered), failures, polling state."""
-        polls, links, steps = (self.polls, self.links, self.steps) if state else ([], [], [])
-        with self.sessions.begin() as session:
-            resolved = identity.resolve_variants(session, articles, identity_key)
-            outcomes = writes.store_articles(session, self.run_id, resolved)
-            identity.remember_keys(session, {r.url for r in resolved}, identity_key)
-            changed = [
-                (r.url, r.simhash if r.simhash is not None else fingerprint(r.text), r.fetched_at)
-                for r, outcome in zip(resolved, outcomes, strict=True)
-                if outcome != "unchanged"
-            ]
-            identity.assign_clusters(session, changed)
-            writes.record_failures(session, self.run_id, failures)
-            sources.record_feed_polls(session, polls)
-            sources.mark_links_seen(session, links)
-            backfill.save_steps(session, steps)
-        if state:
-            self.polls, self.links, self.steps = [], [], []
+    def _store_articles(
+        self, session: Session, articles: list[ArticleRecord]
+    ) -> list[StoreOutcome]:
+        """Store articles (variants resolved, fingerprints clustered); what each write did."""
+        if not articles:
+            return []
+        resolved = identity.resolve_variants(session, articles, identity_key)
+        outcomes = writes.store_articles(session, self.run_id, resolved)
+        identity.remember_keys(session, {r.url for r in resolved}, identity_key)
+        changed = [
+            (r.url, r.simhash if r.simhash is not None else fingerprint(r.text), r.fetched_at)
+            for r, outcome in zip(resolved, outcomes, strict=True)
+            if outcome is not StoreOutcome.UNCHANGED
+        ]
+        identity.assign_clusters(session, changed)
         return outcomes
 
     def _write_one_by_one(
         self, articles: list[ArticleRecord]
-    ) -> tuple[list[ArticleRecord], list[str], list[FailureRecord]]:
+    ) -> tuple[list[ArticleRecord], list[StoreOutcome], list[FailureRecord]]:
         stored: list[ArticleRecord] = []
-        outcomes: list[str] = []
+        outcomes: list[StoreOutcome] = []
         refused: list[FailureRecord] = []
         for record in articles:
             try:
-                outcomes += self._write([record], [])
+                with self.sessions.begin() as session:
+                    outcomes += self._store_articles(session, [record])
                 stored.append(record)
             except Exception as err:
                 refused.append(
@@ -299,31 +277,46 @@ class StorePipeline:
                 )
         return stored, outcomes, refused
 
+    def _write_failures(self, failures: list[FailureRecord]) -> list[FailureRecord]:
+        """Write failures after a refused batch; returns them, or [] when kept for retry."""
+        try:
+            with self.sessions.begin() as session:
+                writes.record_failures(session, self.run_id, failures)
+            return failures
+        except SQLAlchemyError as err:
+            self.last_error = one_line(err)
+        self.failures = failures + self.failures
+        logger.error("%d failure records kept for retry: %s", len(failures), self.last_error)
+        return []
+
+    def _write_state(self) -> None:
+        """Write the polling state after a refused batch: kept while the database is
+        unreachable, dropped when it refuses it."""
+        try:
+            with self.sessions.begin() as session:
+                self.state.write(session)
+        except (OperationalError, InterfaceError) as err:
+            self.last_error = one_line(err)
+            return
+        except Exception as err:
+            logger.error("polling state of this batch not recorded: %s", one_line(err))
+        self.state.clear()
+
     def _count(
-        self, articles: list[ArticleRecord], outcomes: list[str], failures: list[FailureRecord]
+        self,
+        articles: list[ArticleRecord],
+        outcomes: list[StoreOutcome],
+        failures: list[FailureRecord],
     ) -> None:
-        for record, outcome in zip(articles, outcomes, strict=True):
-            counts = self._counts(record.source)
-            setattr(counts, outcome, getattr(counts, outcome) + 1)
-            if record.matches:
-                counts.flagged += 1
-            if record.published is None and outcome == "new":  # no usable date on the page
-                self.crawler.stats.inc_value("wirewatch/undated")
-        for failure in failures:
-            self._counts(failure.source).failed += 1
-        totals: dict[str, int] = defaultdict(int)
-        for c in self.counts.values():
-            for key in ("new", "updated", "unchanged", "flagged", "failed"):
-                totals[key] += getattr(c, key)
+        if undated := self.tally.stored(articles, outcomes):
+            self.crawler.stats.inc_value("wirewatch/undated", undated)
+        self.tally.failed(failures)
         logger.info(
             "stored: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
             "%(flagged)d flagged, %(failed)d failed",
-            totals,
+            self.tally.totals(),
             extra={"run_id": self.run_id},  # flushes run from reactor timers
         )
-
-    def _counts(self, source: str) -> SourceCounts:
-        return self.counts.setdefault(source, SourceCounts(source=source))
 
     def close_spider(self) -> None:
         """Write what is left in the buffer."""
@@ -337,26 +330,18 @@ class StorePipeline:
         if self.run_id is None:
             return
         stats = self.crawler.stats
-        for name, counts in self.counts.items():
-            counts.fetched = int(stats.get_value(f"wirewatch/{name}/fetched", 0))
-            counts.unchanged += int(stats.get_value(f"wirewatch/{name}/known_unchanged", 0))
-        self._record_sources(spider)
+        counts = self.tally.finish(stats)
+        record_sources(self.sessions, self.state.all_polls, self.configured)
         lost = len(self.articles) + len(self.failures)
         error = self._spool_unwritten() if lost else None
-        status = run_status(reason, list(self.counts.values()), lost)
+        status = run_status(reason, counts, lost)
         stats.set_value("wirewatch/run_status", status)
         stats.set_value("wirewatch/unwritten", lost)
         stats.set_value("wirewatch/run_error", error)
-        stats.set_value("wirewatch/counts", [asdict(c) for c in self.counts.values()])
+        stats.set_value("wirewatch/counts", [replace(c) for c in counts])
         try:
             with self.sessions.begin() as session:
-                writes.finish_run(
-                    session,
-                    self.run_id,
-                    status=status,
-                    counts=list(self.counts.values()),
-                    error=error,
-                )
+                writes.finish_run(session, self.run_id, status=status, counts=counts, error=error)
         except Exception as err:
             stats.set_value("wirewatch/finish_error", one_line(err))
             logger.error("could not finish crawl run %s: %s", self.run_id, one_line(err))
@@ -379,18 +364,3 @@ class StorePipeline:
             spool.release(self.replayed)  # their records are in the new file
             self.crawler.stats.set_value("wirewatch/spooled", str(path))
         return message
-
-    def _record_sources(self, spider: Any) -> None:
-        """Fold this crawl's feed polls into each source's state and next poll time."""
-        configured = getattr(spider, "sources", {})
-        by_source: dict[str, list[FeedPoll]] = defaultdict(list)
-        for poll in self.all_polls:
-            by_source[poll.source].append(poll)
-        for name, polls in by_source.items():
-            try:
-                with self.sessions.begin() as session:
-                    sources.record_source_poll(
-                        session, name, polls, source_policy(configured.get(name, {}))
-                    )
-            except Exception as err:  # one source's state never costs the others theirs
-                logger.error("could not record polling state of %s: %s", name, one_line(err))

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import asdict
 from typing import Any
 
 from scheduler.queues import Consumer, RedisStreams, StdinConsumer
@@ -104,9 +103,8 @@ def poll_settings(config: Config, base: Any, name: str) -> Any:
 
     src = config.source(name)
     settings = base.copy()
-    entries = [_entry(src)]
-    if src.discovery:  # its articles are filed under the configured publisher they come from
-        entries += [_entry(s) for s in config.sources if s.name != name]
+    # a discovery source's articles are filed under the configured publisher they come from
+    entries = (src, *(s for s in config.sources if s.name != name)) if src.discovery else (src,)
     settings.set("WIREWATCH_SOURCES", entries, priority="cmdline")
     slot = slot_settings(src.delay, config.crawl.concurrency_per_source)
     settings.set("DOWNLOAD_SLOTS", {name: slot}, priority="cmdline")
@@ -115,10 +113,6 @@ def poll_settings(config: Config, base: Any, name: str) -> Any:
 
 IDLE_CHECK = 0.2
 """Seconds between a crawl's checks whether it is done (Scrapy's default is 5 s)."""
-
-
-def _entry(src: Any) -> dict[str, Any]:
-    return asdict(src) | {"interval_bounds": src.interval_bounds}
 
 
 def run_worker(

@@ -32,6 +32,7 @@ from scrapers.spiders.wire import WireSpider
 from storage import backfill
 from storage.backfill import BackfillStep
 from wirecore.errors import FeedError
+from wirecore.sources import SourceConfig
 
 
 class BackfillSpider(WireSpider):
@@ -61,7 +62,7 @@ class BackfillSpider(WireSpider):
         return spider
 
     @property
-    def source(self) -> dict[str, Any]:
+    def source(self) -> SourceConfig:
         """The one source being backfilled."""
         return next(iter(self.sources.values()))
 
@@ -69,22 +70,24 @@ class BackfillSpider(WireSpider):
         """Request the first unfinished day's archive."""
         if self.store_unavailable():
             return
-        if len(self.sources) != 1 or not self.source.get("archive") or self.polling is None:
+        if len(self.sources) != 1 or not self.source.archive or self.polling is None:
             self.logger.error("backfill needs exactly one source with an archive and a database")
             return
         with self.polling.sessions() as session:
-            first = backfill.next_day(session, self.source["name"], self.since, self.until)
+            first = backfill.next_day(session, self.source.name, self.since, self.until)
         if first > self.until:
-            self.logger.info("backfill of %s is already complete", self.source["name"])
+            self.logger.info("backfill of %s is already complete", self.source.name)
             return
         if first > self.since:
-            self.logger.info("resuming backfill of %s at %s", self.source["name"], first)
+            self.logger.info("resuming backfill of %s at %s", self.source.name, first)
         yield self._archive(first)
 
     def _archive(self, day: date) -> scrapy.Request:
-        url = self.source["archive"].format(date=day)
+        archive = self.source.archive
+        assert archive is not None  # start() checked it
+        url = archive.format(date=day)
         return self._request(
-            self.source["name"],
+            self.source.name,
             url,
             self.parse_archive,
             "archive",
@@ -98,14 +101,14 @@ class BackfillSpider(WireSpider):
         problems: list[str] = []
         entries = self._entries(response, problems)
         for problem in problems:
-            yield self._failure(self.source["name"], response.url, "archive", problem, None)
+            yield self._failure(self.source.name, response.url, "archive", problem, None)
         if problems and not entries:  # an archive that cannot be read is not a day done
             self.stopped = f"{day}: {problems[0]}"
             self.logger.error(
                 "backfill stopped at %s: %s; run it again to resume", day, problems[0]
             )
             return
-        for request in self._follow(self.source["name"], entries):
+        for request in self._follow(self.source.name, entries):
             request.meta["wirewatch_day"] = day
             self.pending[day] += 1
             self.links[day] += 1
@@ -121,7 +124,7 @@ class BackfillSpider(WireSpider):
             except FeedError as err:
                 problems.append(str(err))
                 return []
-        pattern = self.source.get("link_pattern") or "."
+        pattern = self.source.link_pattern or "."
         return parse_listing(response.body, response.url, pattern)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
@@ -168,7 +171,7 @@ class BackfillSpider(WireSpider):
     def finish_day(self, response: Response) -> Iterator[Any]:
         """Emit the finished day's step (behind its articles) and request the next day."""
         day: date = response.meta["wirewatch_day"]
-        name = self.source["name"]
+        name = self.source.name
         done = (day - self.since).days + 1
         total = (self.until - self.since).days + 1
         self.logger.info(

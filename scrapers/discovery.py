@@ -23,10 +23,10 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scrapers.feeds import FeedEntry
+from wirecore.sources import SourceConfig
 
 _REDIRECT_PARAMS = ("url", "u", "q", "target", "dest")
 _URL_IN_BYTES = re.compile(rb"https?://[\x21-\x7e]+")
@@ -81,16 +81,15 @@ def resolve_entries(
     return resolved, unresolved
 
 
-def publisher_hosts(sources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def publisher_hosts(sources: Iterable[SourceConfig]) -> dict[str, str]:
     """Host -> configured source name, from every non-discovery source's addresses."""
     hosts: dict[str, str] = {}
     for src in sources:
-        if src.get("discovery"):
+        if src.discovery:
             continue
-        urls = [src.get("homepage") or "", *src.get("feeds", ()), *src.get("listings", ())]
-        for url in urls:
+        for url in (src.homepage or "", *src.feeds, *src.listings):
             if url and (host := host_of(url)):
-                hosts.setdefault(host, src["name"])
+                hosts.setdefault(host, src.name)
     return hosts
 
 

@@ -16,7 +16,7 @@ import time
 import xml.sax
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +24,7 @@ import feedparser
 from lxml import etree
 
 from scrapers.urls import canonicalize_url
+from wirecore.dates import parse_datetime_loose
 from wirecore.errors import FeedError
 
 MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
@@ -38,33 +39,6 @@ _ITEM_RE = re.compile(rb"<(item|entry)\b[^>]*>.*?</\1\s*>", re.DOTALL)
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<[^>]*>")
 _LANG_RE = re.compile(r"[a-z]{2,3}")
-_YEAR_MONTH_RE = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?")
-_UTC_SUFFIX_RE = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
-_RFC822_RE = re.compile(
-    r"""(?:[^\W\d_]+\.?,?\s+)?                                  # weekday, any language
-    (?:(?P<day1>\d{1,2})\s+(?P<mon1>[^\W\d_]+)\.?               # 16 Nov
-      |(?P<mon2>[^\W\d_]+)\.?\s+(?P<day2>\d{1,2}),?)            # Nov 16
-    \s+(?P<year>\d{4}|\d{2})
-    (?:\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?
-       \s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?
-    \s*(?P<tz>[+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?
-    \s*(?:\([^)]*\))?$""",
-    re.VERBOSE,
-)
-# English plus the month abbreviations of the Latin-script and Russian feeds we read.
-_MONTHS4 = {"juin": 6, "juil": 7}
-_MONTHS3 = {
-    **{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8},
-    **{"sep": 9, "oct": 10, "nov": 11, "dec": 12},
-    **{"fev": 2, "fév": 2, "abr": 4, "avr": 4, "mai": 5, "mag": 5, "giu": 6, "lug": 7},
-    **{"ago": 8, "aoû": 8, "set": 9, "out": 10, "ott": 10, "okt": 10, "dez": 12, "dic": 12},
-    **{"ene": 1, "gen": 1, "mär": 3, "mrz": 3, "déc": 12},
-    **{"янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7},
-    **{"авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12},
-}
-_ZONES = {"ut": 0, "utc": 0, "gmt": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5}
-_ZONES |= {"mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "cet": 1, "cest": 2, "eet": 2}
-_ZONES |= {"eest": 3, "msk": 3, "jst": 9, "kst": 9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,25 +175,6 @@ def parse_sitemap(body: bytes, base_url: str, problems: list[str] | None = None)
     raise FeedError(f"not a sitemap: root element is <{kind or '?'}>")
 
 
-def parse_datetime_loose(text: str) -> datetime | None:
-    """Parse a feed or sitemap date (ISO 8601, W3C, RFC 822 and its local variants) to UTC.
-
-    Naive values and unknown zone names are taken as UTC; returns None when unparseable.
-    """
-    value = _WS_RE.sub(" ", text).strip()
-    if not value:
-        return None
-    parsed = _parse_iso(value) or _parse_rfc822(value)
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 pushed out of range by its offset
-        return None
-
-
 def _maybe_gunzip(body: bytes) -> bytes:
     if body[:2] != b"\x1f\x8b":
         return body
@@ -276,55 +231,6 @@ def _norm_language(value: object) -> str | None:
         return None
     primary = value.strip().lower().replace("_", "-").split("-", 1)[0]
     return primary if _LANG_RE.fullmatch(primary) else None
-
-
-def _parse_iso(value: str) -> datetime | None:
-    if match := _YEAR_MONTH_RE.fullmatch(value):
-        return datetime(int(match["year"]), int(match["month"] or 1), 1)
-    stripped = _UTC_SUFFIX_RE.sub("", value)
-    try:
-        parsed = datetime.fromisoformat(stripped)
-    except ValueError:
-        return None
-    if stripped != value and parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def _parse_rfc822(value: str) -> datetime | None:
-    match = _RFC822_RE.fullmatch(value)
-    if match is None:
-        return None
-    month = _month_number(match["mon1"] or match["mon2"])
-    if month is None:
-        return None
-    year = int(match["year"])
-    if year < 100:
-        year += 2000 if year < 70 else 1900
-    hour = int(match["hour"] or 0)
-    if match["ampm"]:
-        hour = hour % 12 + (12 if match["ampm"][0] in "Pp" else 0)
-    day = int(match["day1"] or match["day2"])
-    minute, second = int(match["minute"] or 0), int(match["second"] or 0)
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=_zone(match["tz"]))
-    except ValueError:
-        return None
-
-
-def _month_number(token: str) -> int | None:
-    name = token.lower()
-    return _MONTHS4.get(name[:4]) or _MONTHS3.get(name[:3])
-
-
-def _zone(token: str | None) -> timezone:
-    if not token:
-        return UTC
-    if token[0] in "+-":
-        digits = token[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        return timezone(-offset if token[0] == "-" else offset)
-    return timezone(timedelta(hours=_ZONES.get(token.lower(), 0)))
 
 
 def _parse_xml(data: bytes) -> Any:

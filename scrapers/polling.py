@@ -17,6 +17,7 @@ from scrapers.urls import canonicalize_url, identity_key
 from storage import sources as polls
 from storage.db import make_engine, make_sessionmaker
 from storage.sources import FeedPoll, Validators
+from wirecore.outcomes import PollOutcome
 
 
 def body_hash(body: bytes) -> str:
@@ -48,7 +49,7 @@ def header(response: Response, name: str) -> str | None:
 
 
 def feed_poll(
-    response: Response, source: str, outcome: str, when: datetime, **fields: object
+    response: Response, source: str, outcome: PollOutcome, when: datetime, **fields: object
 ) -> FeedPoll:
     """A FeedPoll for a feed response, with its validators and body hash."""
     url = response.meta.get("wirewatch_feed_url", response.url)

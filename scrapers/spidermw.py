@@ -21,6 +21,7 @@ from scrapy.http import Response
 from scrapers.polling import feed_poll
 from storage.records import FailureRecord
 from storage.sources import FeedPoll
+from wirecore.outcomes import PollOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class CallbackFailureMiddleware:
     ) -> Iterator[FailureRecord | FeedPoll]:
         now = datetime.now(UTC)
         if stage in FEED_STAGES:
-            yield feed_poll(response, source, "failed", now, error=reason)
+            yield feed_poll(response, source, PollOutcome.FAILED, now, error=reason)
         yield FailureRecord(
             source=source,
             url=response.url,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from wirecore.outcomes import StoreOutcome
+
 
 @dataclass(frozen=True, slots=True)
 class MatchRecord:
@@ -67,3 +69,13 @@ class SourceCounts:
     unchanged: int = 0
     flagged: int = 0
     failed: int = 0
+
+    def add(self, outcome: StoreOutcome) -> None:
+        """Count one stored article under what storing it did."""
+        match outcome:
+            case StoreOutcome.NEW:
+                self.new += 1
+            case StoreOutcome.UPDATED:
+                self.updated += 1
+            case StoreOutcome.UNCHANGED:
+                self.unchanged += 1

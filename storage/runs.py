@@ -5,9 +5,10 @@ A ``crawl_runs`` row is ``running`` while its crawl lives. A crawl killed with S
 (``host:pid:start``: the host name with its PID namespace, the pid, and the process's
 start time in clock ticks, so a reused pid is not mistaken for the crawl) and a
 heartbeat the crawl refreshes while it runs. ``close_lost_runs`` closes as ``failed``
-(error ``lost: ...``) every running row whose owner on this host is gone, and every row
-with no sign of life for ``stale_after`` (an owner on another host or PID namespace, or
-none recorded). Functions take a ``Session`` and never commit.
+(a ``RunFailure`` of kind ``lost``, stored as the error ``lost: ...``) every running row
+whose owner on this host is gone, and every row with no sign of life for ``stale_after``
+(an owner on another host or PID namespace, or none recorded). Functions take a
+``Session`` and never commit.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from storage import models
+from wirecore.outcomes import FailureKind, RunFailure, RunStatus
 
 _RUNS = cast(Table, models.CrawlRun.__table__)
 
@@ -31,6 +33,13 @@ STALE_AFTER = timedelta(hours=1)
 
 HEARTBEAT_EVERY = 60.0
 """Seconds between a crawl's heartbeats."""
+
+
+class LostRun(NamedTuple):
+    """A running crawl run closed as failed because its process is gone, and why."""
+
+    run_id: int
+    failure: RunFailure
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -92,7 +101,7 @@ def heartbeat(session: Session, run_id: int, now: datetime) -> None:
     """Note that the crawl of ``run_id`` is alive at ``now``."""
     session.execute(
         update(_RUNS)
-        .where(_RUNS.c.id == run_id, _RUNS.c.status == "running")
+        .where(_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.RUNNING)
         .values(heartbeat_at=now)
     )
 
@@ -103,8 +112,8 @@ def close_lost_runs(
     *,
     is_alive: Callable[[str], bool | None] = owner_alive,
     stale_after: timedelta = STALE_AFTER,
-) -> list[tuple[int, str]]:
-    """Close every running crawl run whose process is gone; returns (run id, reason) of each.
+) -> list[LostRun]:
+    """Close every running crawl run whose process is gone; returns each with its failure.
 
     A run whose owner ``is_alive`` says is gone is lost at once; one whose owner cannot be
     judged from here (another host, none recorded) is lost when its last heartbeat (or its
@@ -112,23 +121,24 @@ def close_lost_runs(
     """
     rows = session.execute(
         select(_RUNS.c.id, _RUNS.c.owner, _RUNS.c.heartbeat_at, _RUNS.c.started_at).where(
-            _RUNS.c.status == "running"
+            _RUNS.c.status == RunStatus.RUNNING
         )
     ).all()
-    closed: list[tuple[int, str]] = []
+    closed: list[LostRun] = []
     for run_id, owner, beat, started in rows:
         alive = is_alive(owner) if owner else None
         last = beat or started
         if alive is False:
-            reason = f"lost: process {owner} is gone"
+            detail = f"process {owner} is gone"
         elif alive is None and last is not None and last < now - stale_after:
-            reason = f"lost: no sign of life since {last.isoformat(timespec='seconds')}"
+            detail = f"no sign of life since {last.isoformat(timespec='seconds')}"
         else:
             continue
+        failure = RunFailure(FailureKind.LOST, detail)
         session.execute(
             update(_RUNS)
-            .where(_RUNS.c.id == run_id, _RUNS.c.status == "running")
-            .values(status="failed", finished_at=now, error=reason)
+            .where(_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.RUNNING)
+            .values(status=RunStatus.FAILED, finished_at=now, error=str(failure))
         )
-        closed.append((run_id, reason))
+        closed.append(LostRun(run_id, failure))
     return closed

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from storage import models
 from storage.models_sources import ArticleKey, FeedState, SeenLink, SourceState
 from storage.writes import _chunks, insert_stmt
+from wirecore.outcomes import PollOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class FeedPoll:
     url: str
     source: str
     polled_at: datetime
-    outcome: str  # "changed", "not-modified", "same-body", "failed"
+    outcome: PollOutcome
     status: int | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -119,7 +120,7 @@ def record_feed_polls(session: Session, polls: Sequence[FeedPoll]) -> None:
         )
     }
     for poll in polls:
-        failed = poll.outcome == "failed"
+        failed = poll.outcome == PollOutcome.FAILED
         row: dict[str, Any] = {
             "url": poll.url,
             "source": poll.source,
@@ -129,7 +130,7 @@ def record_feed_polls(session: Session, polls: Sequence[FeedPoll]) -> None:
             "last_polled": poll.polled_at,
             "consecutive_failures": prior.get(poll.url, 0) + 1 if failed else 0,
         }
-        if poll.outcome == "changed":
+        if poll.outcome == PollOutcome.CHANGED:
             row |= {"etag": poll.etag, "last_modified": poll.last_modified}
             row |= {"body_hash": poll.body_hash}
         stmt = insert_stmt(session, _FEEDS).values(row)
@@ -157,8 +158,8 @@ def record_source_poll(
         return state
     when = max(p.polled_at for p in polls)
     due_before = state.next_poll
-    failed = all(p.outcome == "failed" for p in polls)
-    worst = next((p for p in polls if p.outcome == "failed"), None)
+    failed = all(p.outcome == PollOutcome.FAILED for p in polls)
+    worst = next((p for p in polls if p.outcome == PollOutcome.FAILED), None)
     state.last_polled = when
     state.last_status = (worst or polls[0]).status if failed else _ok_status(polls)
     state.last_error = worst.error if worst else None
@@ -279,5 +280,5 @@ def feed_overview(session: Session, source: str) -> list[dict[str, Any]]:
 
 
 def _ok_status(polls: Sequence[FeedPoll]) -> int | None:
-    statuses = [p.status for p in polls if p.outcome != "failed"]
+    statuses = [p.status for p in polls if p.outcome != PollOutcome.FAILED]
     return statuses[0] if statuses else None

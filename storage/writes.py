@@ -22,6 +22,7 @@ from storage import models
 from storage.errors import StorageError
 from storage.records import ArticleRecord, FailureRecord, MatchRecord, SourceCounts
 from storage.runs import process_owner
+from wirecore.outcomes import RunFailure, RunStatus, StoreOutcome
 
 COUNT_FIELDS = ("fetched", "new", "updated", "unchanged", "flagged", "failed")
 """The per-source tallies of a crawl run, as columns of crawl_run_sources."""
@@ -65,7 +66,12 @@ def start_run(session: Session, sources: Sequence[str]) -> int:
     names = list(dict.fromkeys(sources))
     ensure_sources(session, dict.fromkeys(names))
     now = models.utcnow()
-    values = {"started_at": now, "status": "running", "owner": process_owner(), "heartbeat_at": now}
+    values = {
+        "started_at": now,
+        "status": RunStatus.RUNNING,
+        "owner": process_owner(),
+        "heartbeat_at": now,
+    }
     stmt = insert(_RUNS).values(values).returning(_RUNS.c.id)
     run_id: int = session.execute(stmt).scalar_one()
     if names:
@@ -75,12 +81,19 @@ def start_run(session: Session, sources: Sequence[str]) -> int:
 
 
 def finish_run(
-    session: Session, run_id: int, *, status: str, counts: Sequence[SourceCounts], error: str | None
+    session: Session,
+    run_id: int,
+    *,
+    status: RunStatus,
+    counts: Sequence[SourceCounts],
+    error: str | RunFailure | None,
 ) -> None:
     """Record how a crawl run ended: its status, error and per-source counts."""
-    if status not in models.RUN_STATUSES or status == "running":
+    status = RunStatus(status)  # ValueError for a text that is no status
+    if status is RunStatus.RUNNING:
         raise ValueError(f"invalid final run status {status!r}")
-    values = {"status": status, "finished_at": models.utcnow(), "error": error}
+    text = None if error is None else str(error)
+    values = {"status": status, "finished_at": models.utcnow(), "error": text}
     result = session.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(values))
     if getattr(result, "rowcount", 1) == 0:
         raise StorageError(f"crawl run {run_id} does not exist")
@@ -97,17 +110,21 @@ def finish_run(
 def end_run(
     session: Session,
     run_id: int,
-    status: str,
-    error: str,
+    status: RunStatus | str,
+    error: RunFailure | str,
     *,
-    only_from: tuple[str, ...] = ("running",),
+    only_from: tuple[RunStatus | str, ...] = (RunStatus.RUNNING,),
 ) -> bool:
     """End ``run_id`` as ``status`` with ``error`` when it is in one of ``only_from``
-    (its counts stay); False when it was not (already ended, or no such run)."""
+    (its counts stay); False when it was not (already ended, or no such run).
+
+    ``status`` may be given as its stored text (``"failed"``) by callers not using
+    ``RunStatus`` yet; a text that is no status raises ``ValueError``.
+    """
     current = session.execute(select(_RUNS.c.status).where(_RUNS.c.id == run_id)).scalar()
     if current not in only_from:
         return False
-    finish_run(session, run_id, status=status, counts=[], error=error[:500])
+    finish_run(session, run_id, status=RunStatus(status), counts=[], error=str(error)[:500])
     return True
 
 
@@ -130,8 +147,8 @@ class _State:
 
 def store_articles(
     session: Session, run_id: int | None, records: Sequence[ArticleRecord]
-) -> list[str]:
-    """Insert or update articles by canonical URL; one "new"/"updated"/"unchanged" per record.
+) -> list[StoreOutcome]:
+    """Insert or update articles by canonical URL; what storing each record did, in order.
 
     An unchanged article (same content hash) only gets ``last_seen``/``last_run_id``
     bumped, and its topic matches replaced if the set of (topic, score, terms) differs.
@@ -148,7 +165,7 @@ def store_articles(
     by_url: dict[str, list[int]] = {}
     for i, record in enumerate(records):
         by_url.setdefault(record.url, []).append(i)
-    statuses: list[str | None] = [None] * len(records)
+    statuses: list[StoreOutcome | None] = [None] * len(records)
     versions: list[dict[str, Any]] = []
 
     states = _load_states(session, list(by_url))
@@ -159,7 +176,7 @@ def store_articles(
     for url, article_id in inserted.items():
         first = records[by_url[url][0]]
         states[url] = _State(article_id, first.content_hash, 1, is_new=True)
-        statuses[by_url[url][0]] = "new"
+        statuses[by_url[url][0]] = StoreOutcome.NEW
         versions.append(_version_row(article_id, 1, first, run_id))
     # URLs another writer inserted since our SELECT are simply existing ones.
     states.update(_load_states(session, [url for url in missing if url not in inserted]))
@@ -168,12 +185,12 @@ def store_articles(
         state = states[url]
         for i in (i for i in indexes if statuses[i] is None):
             if records[i].content_hash == state.content_hash:
-                statuses[i] = "unchanged"
+                statuses[i] = StoreOutcome.UNCHANGED
                 continue
             state.version += 1
             state.content_hash = records[i].content_hash
             state.changed = True
-            statuses[i] = "updated"
+            statuses[i] = StoreOutcome.UPDATED
             versions.append(_version_row(state.id, state.version, records[i], run_id))
 
     finals = {states[url]: records[indexes[-1]] for url, indexes in by_url.items()}
@@ -181,7 +198,7 @@ def store_articles(
     if versions:
         session.execute(insert(_VERSIONS), versions)
     _replace_matches(session, finals)
-    return cast(list[str], statuses)
+    return cast(list[StoreOutcome], statuses)
 
 
 def _update_articles(

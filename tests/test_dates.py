@@ -15,6 +15,7 @@ from pipelines.dates import (
     reconcile,
     reconcile_explained,
 )
+from wirecore.dates import Written, month_number, parse_datetime_loose, parse_written
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -431,3 +432,18 @@ def test_body_is_not_scanned_when_the_head_settles_the_vote() -> None:
     assert reconcile(reopened, feed, None, NOW) == PublishedTime(
         at(2026, 11, 27, 7, 30), "meta", True
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("Nov", 11), ("ноября", 11), ("мая", 5), ("мае", 5), ("марта", 3), ("juil.", 7),
+     ("Sept", 9), ("mai", 5), ("маш", None), ("foo", None)],
+)  # fmt: skip
+def test_pages_and_feeds_read_months_from_one_table(name: str, number: int | None) -> None:
+    assert month_number(name) == number
+    written, loose = parse_written(f"27 {name} 2026"), parse_datetime_loose(f"27 {name} 2026")
+    if number is None:
+        assert isinstance(written, str) and loose is None
+    else:
+        assert isinstance(written, Written) and written.wall == datetime(2026, number, 27)
+        assert loose == datetime(2026, number, 27, tzinfo=UTC)

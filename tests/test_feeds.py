@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 import scrapers.feeds
-from scrapers.feeds import FeedEntry, parse_datetime_loose, parse_feed, parse_sitemap
+from scrapers.feeds import FeedEntry, parse_feed, parse_sitemap
 from scrapers.urls import canonicalize_url
+from wirecore.dates import parse_datetime_loose
 from wirecore.errors import FeedError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,7 +89,7 @@ def discovered(name: str, want: dict[str, object]) -> list[FeedEntry]:
         assert all(re.search(src.link_pattern, e.url) for e in entries)
     if want["kind"] != "discovery":
         return entries
-    hosts = publisher_hosts(asdict(s) for s in builtin().values())
+    hosts = publisher_hosts(builtin().values())
     resolved, stubs = resolve_entries(entries, src.feeds[0], hosts)
     assert (len(resolved), len(stubs)) == (want["resolved"], want["unresolved"])
     assert resolved[0].publisher == want["publisher"]

@@ -13,6 +13,7 @@ from scrapers.discovery import publisher_hosts, resolve_entries, resolve_link
 from scrapers.feeds import FeedEntry
 from tests.mockwire import MockWire, Route
 from tests.test_polling import RSS, article, cli, rows, write_config
+from wirecore.sources import SourceConfig
 
 BING = "https://www.bing.com/news/search?q=Kurils&format=rss"
 GOOGLE = "https://news.google.com/rss/search?q=Kurils&hl=en-US&gl=US&ceid=US:en"
@@ -66,8 +67,8 @@ def test_search_feed_links_resolve_to_the_publisher_or_not_at_all(
 
 def test_publisher_is_the_configured_source_on_that_host_else_the_host() -> None:
     configured = [
-        {"name": "tass-en", "homepage": "https://tass.com/", "feeds": ["https://tass.com/rss"]},
-        {"name": "news-search", "discovery": True, "feeds": [BING], "homepage": BING},
+        SourceConfig("tass-en", homepage="https://tass.com/", feeds=("https://tass.com/rss",)),
+        SourceConfig("news-search", discovery=True, feeds=(BING,), homepage=BING),
     ]
     hosts = publisher_hosts(configured)
     assert hosts == {"tass.com": "tass-en"}

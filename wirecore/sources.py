@@ -30,6 +30,13 @@ class SourceConfig:
     archive: str | None = None
     discovery: bool = False
 
+    def __copy__(self) -> SourceConfig:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SourceConfig:
+        # frozen and made of immutable values: Scrapy deep-copies settings twice per crawler
+        return self
+
     @property
     def interval_bounds(self) -> tuple[float, float]:
         """(shortest, longest) polling interval in seconds; default interval/4 and interval*8."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,9 +53,7 @@ def scrapy_overrides(config: Config) -> dict[str, Any]:
     return {
         "WIREWATCH_CONFIGURED": True,
         "WIREWATCH_DATABASE_URL": config.database_url,
-        "WIREWATCH_SOURCES": [
-            asdict(s) | {"interval_bounds": s.interval_bounds} for s in config.sources
-        ],
+        "WIREWATCH_SOURCES": tuple(config.sources),
         "WIREWATCH_TOPICS": {k: dict(v) for k, v in config.topics.items()},
         "WIREWATCH_MAX_AGE_DAYS": crawl.max_age_days,
         "WIREWATCH_MAX_ARTICLES_PER_SOURCE": crawl.max_articles_per_source,
@@ -168,7 +166,7 @@ def summarize(url: str, stats: dict[str, Any]) -> CrawlSummary:
     if run_id is None and stats.get("wirewatch/store_error"):
         raise CrawlError(f"could not start the crawl run: {stats['wirewatch/store_error']}")
     feeds_ok = sum(v for k, v in stats.items() if k.endswith("/feeds_ok"))
-    counts = [SourceCounts(**c) for c in stats.get("wirewatch/counts") or []]
+    counts: list[SourceCounts] = list(stats.get("wirewatch/counts") or [])
     problem = stats.get("wirewatch/run_error") if stats.get("wirewatch/unwritten") else None
     if stats.get("wirewatch/finish_error"):
         problem = "; ".join(
@@ -196,8 +194,8 @@ def close_lost_runs(url: str) -> None:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine).begin() as session:
-            for run_id, reason in runs.close_lost_runs(session, datetime.now(UTC)):
-                logger.warning("crawl run %s closed as failed: %s", run_id, reason)
+            for lost in runs.close_lost_runs(session, datetime.now(UTC)):
+                logger.warning("crawl run %s closed as failed: %s", lost.run_id, lost.failure)
     finally:
         engine.dispose()
 

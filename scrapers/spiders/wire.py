@@ -1,6 +1,7 @@
 """The wire spider: configured sources -> feeds and news sitemaps -> article pages.
 
-Sources are data (``WIREWATCH_SOURCES``, filled from wirewatch's config), not subclasses.
+Sources are data (``WIREWATCH_SOURCES``: the ``SourceConfig`` values of wirewatch's config),
+not subclasses.
 Every request of a source goes through a download slot named after the source, so its
 ``delay`` applies to feeds and articles alike and one slow source never slows another.
 Failures (dead links, broken feeds, timeouts) are yielded as ``FailureRecord`` items so
@@ -38,6 +39,8 @@ from storage.db import SharedEngine
 from storage.records import FailureRecord
 from storage.sources import FeedPoll
 from wirecore.errors import FeedError
+from wirecore.outcomes import PollOutcome
+from wirecore.sources import SourceConfig
 
 MAX_SITEMAP_DEPTH = 3
 MAX_CHILD_SITEMAPS = 1000
@@ -54,7 +57,7 @@ class WireSpider(scrapy.Spider):
     def __init__(self, *args: Any, sources: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.only = {s.strip() for s in sources.split(",") if s.strip()} if sources else set()
-        self.sources: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, SourceConfig] = {}
         self.followed: Counter[str] = Counter()
         self.max_age = timedelta(days=7)
         self.max_articles = 500
@@ -64,22 +67,19 @@ class WireSpider(scrapy.Spider):
         self.polling: PollingState | None = None
         self.listed: dict[str, set[str]] = {}
         self.publishers: dict[str, str] = {}
-        self.configured: dict[str, dict[str, Any]] = {}
+        self.configured: dict[str, SourceConfig] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WireSpider:
         """Build the spider from the crawler's settings."""
         spider: WireSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        configured = settings.getlist("WIREWATCH_SOURCES")
-        spider.sources = {
-            s["name"]: s
-            for s in configured
-            if s.get("enabled", True) and (not spider.only or s["name"] in spider.only)
-        }
+        configured: list[SourceConfig] = settings.getlist("WIREWATCH_SOURCES")
+        selected = (s for s in configured if not spider.only or s.name in spider.only)
+        spider.sources = {s.name: s for s in selected if s.enabled}
         spider.publishers = publisher_hosts(configured)
-        spider.configured = {s["name"]: s for s in configured}
-        unknown = spider.only - {s["name"] for s in configured}
+        spider.configured = {s.name: s for s in configured}
+        unknown = spider.only - set(spider.configured)
         if unknown:
             spider.logger.error("unknown source(s): %s", ", ".join(sorted(unknown)))
         spider.max_age = timedelta(days=settings.getfloat("WIREWATCH_MAX_AGE_DAYS", 7.0))
@@ -102,17 +102,17 @@ class WireSpider(scrapy.Spider):
         """Request every feed, sitemap and listing page of every selected source."""
         if self.store_unavailable():
             return
-        kinds = (
-            ("feeds", self.parse_feed, "feed"),
-            ("sitemaps", self.parse_sitemap, "sitemap"),
-            ("listings", self.parse_listing, "listing"),
-        )
-        urls = [u for src in self.sources.values() for key, _, _ in kinds for u in src.get(key, ())]
+        starts = [(s.name, *start) for s in self.sources.values() for start in self._starts(s)]
+        urls = [url for _, url, _, _ in starts]
         known = self.polling.validators(urls) if self.polling and self.incremental else {}
-        for src in self.sources.values():
-            for key, callback, stage in kinds:
-                for url in src.get(key, ()):
-                    yield self._feed_request(src["name"], url, callback, stage, known.get(url))
+        for name, url, callback, stage in starts:
+            yield self._feed_request(name, url, callback, stage, known.get(url))
+
+    def _starts(self, src: SourceConfig) -> Iterator[tuple[str, Any, str]]:
+        """A source's feeds, sitemaps and listing pages: (url, callback, stage) of each."""
+        yield from ((url, self.parse_feed, "feed") for url in src.feeds)
+        yield from ((url, self.parse_sitemap, "sitemap") for url in src.sitemaps)
+        yield from ((url, self.parse_listing, "listing") for url in src.listings)
 
     def store_unavailable(self) -> bool:
         """True when the store could not start the crawl run: then nothing is requested."""
@@ -155,7 +155,7 @@ class WireSpider(scrapy.Spider):
             yield from self._feed_failed(response, source, "feed", str(err))
             return
         yield from self._skipped(response, source, "feed", problems)
-        if self.sources.get(source, {}).get("discovery"):
+        if (src := self.sources.get(source)) is not None and src.discovery:
             yield from self._discovered(response, source, entries)
             return
         yield from self._parsed(response, source, entries)
@@ -214,7 +214,8 @@ class WireSpider(scrapy.Spider):
         if (skip := self._unchanged(response, source)) is not None:
             yield skip
             return
-        pattern = self.sources.get(source, {}).get("link_pattern") or "."
+        src = self.sources.get(source)
+        pattern = (src.link_pattern if src is not None else None) or "."
         entries = parse_listing(response.body, response.url, pattern)
         if not entries:
             yield from self._feed_failed(response, source, "listing", "no article links found")
@@ -230,12 +231,12 @@ class WireSpider(scrapy.Spider):
         if response.status == 304:
             self._inc(source, "feeds_ok")
             self._inc(source, "feeds_not_modified")
-            return feed_poll(response, source, "not-modified", now)
+            return feed_poll(response, source, PollOutcome.NOT_MODIFIED, now)
         if self._conditional():
             url = response.meta.get("wirewatch_feed_url", response.url)
             assert self.polling is not None
             before = self.polling.validators([url]).get(url)
-            poll = feed_poll(response, source, "same-body", now)
+            poll = feed_poll(response, source, PollOutcome.SAME_BODY, now)
             if before is not None and before.body_hash == poll.body_hash:
                 self._inc(source, "feeds_ok")
                 self._inc(source, "feeds_same_body")
@@ -245,7 +246,7 @@ class WireSpider(scrapy.Spider):
     def _feed_failed(
         self, response: Response, source: str, stage: str, reason: str
     ) -> Iterator[Any]:
-        yield feed_poll(response, source, "failed", datetime.now(UTC), error=reason)
+        yield feed_poll(response, source, PollOutcome.FAILED, datetime.now(UTC), error=reason)
         yield self._failure(source, response.url, stage, reason, response.status)
 
     def _skipped(
@@ -274,7 +275,9 @@ class WireSpider(scrapy.Spider):
         self._inc(source, "feeds_ok")
         requests = list(self._follow(source, entries, publishers))
         new_items = sum(1 for r in requests if not r.meta.get("wirewatch_known"))
-        yield feed_poll(response, source, "changed", datetime.now(UTC), new_items=new_items)
+        yield feed_poll(
+            response, source, PollOutcome.CHANGED, datetime.now(UTC), new_items=new_items
+        )
         yield from requests
 
     def _follow(
@@ -332,12 +335,14 @@ class WireSpider(scrapy.Spider):
         """Hand a fetched article page to the pipelines."""
         source = response.meta["wirewatch_source"]
         self._inc(source, "fetched")
-        src = self.sources.get(source, {})
+        src = self.sources.get(source)
+        language, timezone = (src.language, src.timezone) if src is not None else (None, None)
         publisher = response.meta.get("wirewatch_publisher")
         feed_published = response.meta.get("feed_published")
         if publisher:  # found through a discovery feed: filed under who published it
-            known = self.configured.get(publisher) or {}
-            src = {**known, "language": known.get("language") or src.get("language")}
+            known = self.configured.get(publisher)
+            language = (known.language if known is not None else None) or language
+            timezone = known.timezone if known is not None else None
             source = publisher
             # the search engine's date is not the publisher's declaration: left out, it
             # cannot decide the zone of a time the page writes without an offset
@@ -347,8 +352,8 @@ class WireSpider(scrapy.Spider):
             url=response.url,
             body=response.body,
             content_type=_content_type(response),
-            language_hint=src.get("language"),
-            source_tz=src.get("timezone"),
+            language_hint=language,
+            source_tz=timezone,
             feed_title=response.meta.get("feed_title"),
             feed_published=feed_published,
             fetched_at=datetime.now(UTC),
@@ -390,7 +395,7 @@ class WireSpider(scrapy.Spider):
             url=request.meta.get("wirewatch_feed_url", request.url),
             source=source,
             polled_at=datetime.now(UTC),
-            outcome="failed",
+            outcome=PollOutcome.FAILED,
             status=status,
             error=reason,
             retry_after=retry_after,
