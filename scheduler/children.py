@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.queues import PipePublisher
+from scheduler.settings import ChildCommand
 from storage import dispatch, writes
 from storage.db import make_sessionmaker
 from storage.errors import one_line
@@ -118,7 +119,7 @@ class WorkerChildren:
     def __init__(
         self,
         count: int,
-        base_args: list[str],
+        command: ChildCommand,
         children: Children,
         engine: Engine,
         *,
@@ -128,7 +129,7 @@ class WorkerChildren:
         on_report: Callable[[str, bytes], None] = lambda name, line: None,
     ) -> None:
         self.slots = [_Slot() for _ in range(count)]
-        self.base_args = base_args
+        self.command = command
         self.children = children
         self.sessions = make_sessionmaker(engine)
         self.memory_limit = memory_limit
@@ -154,12 +155,9 @@ class WorkerChildren:
     def _start(self, index: int, slot: _Slot) -> None:
         slot.generation += 1
         slot.name = f"{self.prefix}:w{index}.{slot.generation}"
-        args = [*self.base_args, "worker", "--name", slot.name, "--report"]
         local = self.publisher is not None and index == 0
-        if local:
-            args.append("--stdin")
         proc = subprocess.Popen(
-            args,
+            self.command.worker(slot.name, stdin=local),
             stdin=subprocess.PIPE if local else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             start_new_session=True,

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from scheduler.queues import Order, Publisher, QueueError
+from scheduler.settings import RunConfig
 from storage import dispatch, runs
 from storage.db import make_sessionmaker
-from wirewatch.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class BacklogView:
 class Dispatcher:
     """Hands due sources out through a ``Publisher`` and measures the backlog."""
 
-    def __init__(self, config: Config, engine: Engine, publisher: Publisher) -> None:
+    def __init__(self, config: RunConfig, engine: Engine, publisher: Publisher) -> None:
         self.sessions = make_sessionmaker(engine)
         self.publisher = publisher
         enabled = [s for s in config.sources if s.enabled]

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import state
+from scheduler.settings import RunConfig
 from storage.errors import one_line
-from wirewatch.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ StatusFn = Callable[[], tuple[bool, dict[str, Any]]]
 
 
 def service_health(
-    config: Config, engine: Engine, alive: bool, leading: bool
+    config: RunConfig, engine: Engine, alive: bool, leading: bool
 ) -> tuple[bool, dict[str, Any]]:
     """(healthy, details): healthy while the scheduler runs and the database answers."""
     details: dict[str, Any] = {

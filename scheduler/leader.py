@@ -34,21 +34,14 @@ MIGRATE_CLASS = 0x776D  # "wm"
 """First int4 of the advisory lock that serialises schema upgrades of replicas."""
 
 
-def upgrade_schema(url: str, migrate: Callable[[], None] | None = None) -> None:
+def upgrade_schema(url: str, migrate: Callable[[], None]) -> None:
     """Migrate the schema; on PostgreSQL one replica at a time (the others then find it done).
 
-    ``migrate`` does the migration (default: here, with Alembic; the service runs it in a
-    child process, so its own long-lived process never loads Alembic).
+    ``migrate`` does the migration (the service runs ``wirewatch db upgrade`` in a child
+    process, so its own long-lived process never loads Alembic).
     """
-
-    def default() -> None:
-        from wirewatch.crawl import prepare_database
-
-        prepare_database(url)
-
-    prepare = migrate or default
     if normalize_url(url).get_backend_name() != "postgresql":
-        prepare()
+        migrate()
         return
     engine = create_engine(normalize_url(url), connect_args={"connect_timeout": 5})
     try:
@@ -56,7 +49,7 @@ def upgrade_schema(url: str, migrate: Callable[[], None] | None = None) -> None:
             key = {"c": MIGRATE_CLASS}
             conn.execute(text("SELECT pg_advisory_lock(:c, hashtext(current_schema()))"), key)
             try:
-                prepare()
+                migrate()
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:c, hashtext(current_schema()))"), key)
     finally:

@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler import state
 from scheduler.children import Children, stop_child
+from scheduler.settings import ChildCommand, RunConfig
 from storage.errors import one_line
-from wirewatch.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ REPORT_TIMEOUT = 3600.0
 """Wall-clock limit of one report child."""
 
 
-def last_due(config: Config, now: datetime) -> tuple[datetime, date]:
+def last_due(config: RunConfig, now: datetime) -> tuple[datetime, date]:
     """The latest report time at or before ``now``, and the local day that report covers."""
     rep = config.report
     local = now.astimezone(ZoneInfo(rep.timezone))
@@ -46,17 +46,17 @@ class ReportJob:
 
     def __init__(
         self,
-        config: Config,
+        config: RunConfig,
         engine: Engine,
         children: Children,
-        base_args: list[str],
+        command: ChildCommand,
         may_start: Callable[[], bool],
         on_done: Callable[[int | None], None],
     ) -> None:
         self.config = config
         self.engine = engine
         self.children = children
-        self.base_args = base_args
+        self.command = command
         self.may_start = may_start
         self.on_done = on_done
         self.stopping = threading.Event()
@@ -73,7 +73,7 @@ class ReportJob:
         except SQLAlchemyError as err:
             logger.error("report for %s not started: database: %s", the_day, one_line(err))
             return
-        cmd = [*self.base_args, "report", "--date", the_day.isoformat(), "--send"]
+        cmd = self.command.report(the_day.isoformat())
         logger.info("daily report for %s: running %s", the_day, " ".join(cmd[1:]))
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
         self.children.add("report", proc)

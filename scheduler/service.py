@@ -22,7 +22,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -44,27 +43,26 @@ from scheduler.leader import Election, make_election, upgrade_schema
 from scheduler.metrics import ServiceMetrics
 from scheduler.queues import NoWorker, PipePublisher, Publisher, QueueError, RedisStreams
 from scheduler.report_job import ReportJob
+from scheduler.settings import ChildCommand, RunConfig, Stoppable, WebStarter
 from storage.errors import StorageError, one_line
 from wirecore.errors import ConfigError
-from wirewatch.config import Config
 
 logger = logging.getLogger(__name__)
 
 
 class Service:
-    """One `wirewatch run` process: election, dispatcher, workers, reports, health, signals."""
+    """One `wirewatch run` process: election, dispatcher, workers, reports, health, signals.
+
+    The composition root hands it the configuration, how to start its children (commands
+    of the one CLI) and, when the site is enabled, how to start the web site.
+    """
 
     def __init__(
-        self,
-        config: Config,
-        config_path: str | None = None,
-        log_format: str = "text",
-        verbose: bool = False,
+        self, config: RunConfig, command: ChildCommand, start_web: WebStarter | None = None
     ) -> None:
         self.config = config
-        self.config_path = config_path
-        self.log_format = log_format
-        self.verbose = verbose
+        self.command = command
+        self.start_web = start_web
         self.stopping = threading.Event()
         self.leading = False
         self.children = Children()
@@ -84,7 +82,7 @@ class Service:
         self.metrics = ServiceMetrics(self.engine, self.dispatcher)
         self.workers = WorkerChildren(
             cluster.workers,
-            self._base_args(),
+            self.command,
             self.children,
             self.engine,
             memory_limit=self.config.service.memory_limit,
@@ -111,21 +109,13 @@ class Service:
     def _migrate(self) -> None:
         """`wirewatch db upgrade` in a child: Alembic's ~30 MB never stay in this process."""
         done = subprocess.run(
-            [*self._base_args(), "db", "upgrade"],
+            self.command.upgrade(),
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=3600,
         )  # fmt: skip
         if done.returncode != 0:
             lines = [line for line in done.stderr.splitlines() if line.strip()]
             last = lines[-1] if lines else f"exit code {done.returncode}"
             raise StorageError(last.removeprefix("wirewatch: error: "))
-
-    def _base_args(self) -> list[str]:
-        args = [sys.executable, "-m", "wirewatch", "--log-format", self.log_format]
-        if self.config_path:
-            args += ["--config", self.config_path]
-        if self.verbose:
-            args.append("--verbose")
-        return args
 
     def _health_server(self) -> HealthServer | None:
         svc = self.config.service
@@ -141,14 +131,12 @@ class Service:
                 f"service.health_port: cannot listen on {where}: {err.strerror}"
             ) from None
 
-    def _web_site(self) -> Any:
+    def _web_site(self) -> Stoppable | None:
         """The read-only web site in a thread of this process, when ``[web] enabled``."""
-        if not self.config.web.enabled:
+        if self.start_web is None:
             return None
-        from wirewatch.cli_web import start_web
-
         try:
-            return start_web(self.config)
+            return self.start_web()
         except (RuntimeError, OSError) as err:
             raise ConfigError(f"web: cannot serve the site: {err}") from None
 
@@ -157,11 +145,8 @@ class Service:
             return self.leading and not self.stopping.is_set() and election.holds()
 
         self.may_start = may_start
-        base = [sys.executable, "-m", "wirewatch"]
-        if self.config_path:
-            base += ["--config", self.config_path]
         self.report_job = ReportJob(
-            self.config, self.engine, self.children, base, may_start, lambda code: None
+            self.config, self.engine, self.children, self.command, may_start, lambda code: None
         )
         scheduler = BackgroundScheduler(
             executors={"dispatch": ThreadPoolExecutor(1), "reports": ThreadPoolExecutor(1)},

@@ -35,13 +35,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.queues import Consumer, Delivery, QueueError
+from scheduler.settings import RunConfig
 from storage import dispatch, writes
 from storage.db import make_sessionmaker
 from storage.errors import one_line
 from storage.sources import IntervalPolicy
+from wirecore.logcontext import CURRENT_RUN as RUN_ID
 from wirecore.sources import SourceConfig
-from wirewatch.config import Config
-from wirewatch.logs import CURRENT_RUN as RUN_ID
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class CrawlWorker:
 
     def __init__(
         self,
-        config: Config,
+        config: RunConfig,
         engine: Engine,
         consumer: Consumer,
         *,

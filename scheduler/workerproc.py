@@ -16,14 +16,14 @@ import time
 from typing import Any
 
 from scheduler.queues import Consumer, RedisStreams, StdinConsumer
-from wirewatch.config import Config
+from scheduler.settings import CrawlSetup, RunConfig
 
 logger = logging.getLogger(__name__)
 
 REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def make_consumer(config: Config, name: str, *, stdin: bool) -> Consumer:
+def make_consumer(config: RunConfig, name: str, *, stdin: bool) -> Consumer:
     """The orders this worker takes: stdin (the service's child) or the configured queue."""
     if stdin:
         import sys
@@ -74,13 +74,12 @@ def _poll_settings_class() -> type:
     return PollSettings
 
 
-def base_settings(config: Config, pool_holder: Any, engine: Any = None) -> Any:
+def base_settings(
+    config: RunConfig, crawl: CrawlSetup, pool_holder: Any, engine: Any = None
+) -> Any:
     """Scrapy settings every poll starts from (sources are set per poll)."""
-    from wirewatch.crawl import scrapy_settings
-
     fast = _poll_settings_class()()
-    settings = scrapy_settings(
-        config,
+    settings = crawl.scrapy_settings(
         {
             "WIREWATCH_TOPICS": SharedDict(config.topics),
             "WIREWATCH_INCREMENTAL": True,
@@ -97,17 +96,14 @@ def base_settings(config: Config, pool_holder: Any, engine: Any = None) -> Any:
     return fast
 
 
-def poll_settings(config: Config, base: Any, name: str) -> Any:
+def poll_settings(config: RunConfig, crawl: CrawlSetup, base: Any, name: str) -> Any:
     """``base`` with the one source a poll crawls."""
-    from wirewatch.crawl import slot_settings
-
     src = config.source(name)
     settings = base.copy()
     # a discovery source's articles are filed under the configured publisher they come from
     entries = (src, *(s for s in config.sources if s.name != name)) if src.discovery else (src,)
     settings.set("WIREWATCH_SOURCES", entries, priority="cmdline")
-    slot = slot_settings(src.delay, config.crawl.concurrency_per_source)
-    settings.set("DOWNLOAD_SLOTS", {name: slot}, priority="cmdline")
+    settings.set("DOWNLOAD_SLOTS", {name: crawl.download_slot(src)}, priority="cmdline")
     return settings
 
 
@@ -116,9 +112,17 @@ IDLE_CHECK = 0.2
 
 
 def run_worker(
-    config: Config, *, stdin: bool = False, name: str | None = None, report: bool = False
+    config: RunConfig,
+    crawl: CrawlSetup,
+    *,
+    stdin: bool = False,
+    name: str | None = None,
+    report: bool = False,
 ) -> int:
-    """Run a crawl worker until stopped; the process exit code."""
+    """Run a crawl worker until stopped; the process exit code.
+
+    ``crawl`` (from the composition root) makes each poll's Scrapy settings.
+    """
     from scrapy.utils.reactor import install_reactor
 
     install_reactor(REACTOR)
@@ -143,13 +147,13 @@ def run_worker(
     from storage.db import SharedEngine, make_engine
 
     polls_engine = make_engine(config.database_url)  # every poll's pipelines and spider
-    settings = base_settings(config, holder, SharedEngine(polls_engine))
+    settings = base_settings(config, crawl, holder, SharedEngine(polls_engine))
     worker = CrawlWorker(
         config,
         engine,
         consumer,
         name=name,
-        settings_for=lambda n: poll_settings(config, settings, n),
+        settings_for=lambda n: poll_settings(config, crawl, settings, n),
     )
     health = _health(config, worker) if not report else None
     if report:
@@ -197,7 +201,7 @@ def run_worker(
     return done["code"]
 
 
-def _health(config: Config, worker: Any) -> Any:
+def _health(config: RunConfig, worker: Any) -> Any:
     """/healthz and /metrics of a standalone worker (``[cluster] health_port``)."""
     from scheduler.health import HealthServer, worker_health
     from scheduler.metrics import WorkerMetrics

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage import models
 from storage.models_sources import ArticleKey, StoryFingerprint
 from storage.records import ArticleRecord
-from storage.writes import _chunks, insert_stmt
+from storage.writes import chunks, insert_stmt
 
 CLUSTER_WINDOW = timedelta(days=3)
 """How far back a new article looks for a near-duplicate to join its story cluster."""
@@ -43,7 +43,7 @@ def resolve_variants(
     """Give each record the URL of the stored article (or earlier record) with its identity key."""
     keys = {r.url: key(r.url) for r in records}
     target: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(keys.values()))):
+    for chunk in chunks(sorted(set(keys.values()))):
         stmt = (
             select(_KEYS.c.key, _ARTICLES.c.url)
             .join(_ARTICLES, _ARTICLES.c.id == _KEYS.c.article_id)
@@ -207,7 +207,7 @@ class _Recent:
 
 def _select_prints(session: Session, ids: list[int]) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         stmt = select(_PRINTS.c.article_id, _PRINTS.c.cluster_id).where(
             _PRINTS.c.article_id.in_(chunk)
         )
@@ -217,7 +217,7 @@ def _select_prints(session: Session, ids: list[int]) -> list[tuple[int, int]]:
 
 def _article_ids(session: Session, urls: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(urls)):
+    for chunk in chunks(sorted(urls)):
         stmt = select(_ARTICLES.c.url, _ARTICLES.c.id).where(_ARTICLES.c.url.in_(chunk))
         found.update((u, i) for u, i in session.execute(stmt))
     return found

@@ -3,40 +3,28 @@
 Full-text search lives outside these models because it differs per database: the SQLite
 FTS5 table ``articles_fts`` (with its triggers) and the PostgreSQL generated column
 ``articles.search_vector`` (with its GIN index) are created by the migrations only, and
-``storage/migrations/env.py`` hides them from autogenerate.
+``storage/migrations/env.py`` hides them from autogenerate. The tables of later features
+live in ``storage/models_*.py``; ``storage.schema`` gathers them all.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-"""Constraint names, so migrations (SQLite batch mode included) can address them."""
+from storage.base import Base, JSONType, UTCDateTime, utcnow
 
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
 """The states a crawl run can be in."""
@@ -54,45 +42,6 @@ MIGRATION_ONLY_INDEXES = frozenset(
     {SEARCH_VECTOR_INDEX, "ix_articles_search_cjk", "ix_articles_listing"}
 )
 """PostgreSQL-only indexes made by migrations (0001, 0008) and hidden from autogenerate."""
-
-
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always returned as an aware UTC datetime (SQLite too)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Reject naive datetimes, convert to UTC (naive UTC on SQLite, which has no zone)."""
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC time")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Return aware UTC whatever the database hands back."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-"""JSON on SQLite, JSONB on PostgreSQL."""
-
-
-class Base(DeclarativeBase):
-    """Declarative base carrying the shared metadata and naming convention."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Source(Base):
@@ -231,8 +180,3 @@ class FetchFailure(Base):
     reason: Mapped[str] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-# Tables added by later features live in modules of their own; importing them here puts
-# them on Base.metadata, which the ORM and Alembic's autogenerate/check read.
-from storage import models_reports, models_service, models_sources  # noqa: E402, F401

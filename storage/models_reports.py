@@ -1,6 +1,6 @@
 """Tables of the daily report: deliveries, and the index the report's source health needs.
 
-Imported by ``storage.models``, so its tables join ``Base.metadata``.
+Gathered with the other table modules by ``storage.schema``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, CrawlRun, UTCDateTime, utcnow
+from storage.base import Base, UTCDateTime, utcnow
+from storage.models import CrawlRun
 
 DELIVERY_STATUSES = ("ok", "failed")
 """The outcomes of one delivery attempt."""

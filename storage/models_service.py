@@ -1,6 +1,6 @@
 """Tables of the background service: scheduler state that must survive a restart.
 
-Imported by ``storage.models``, so its tables join ``Base.metadata``. APScheduler keeps
+Gathered with the other table modules by ``storage.schema``. APScheduler keeps
 its jobs in memory; what must persist is here, written only by Alembic's schema:
 
 - ``service_reports``: one row per report day the service claimed (exactly-once reports,
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, UTCDateTime
+from storage.base import Base, UTCDateTime
 
 REPORT_STATUSES = ("running", "ok", "failed")
 """The states of a claimed report day."""

@@ -1,6 +1,6 @@
 """Tables of the wire-sources feature: polling state, identity keys, story clusters, backfills.
 
-Imported by ``storage.models``, so its tables join ``Base.metadata``. Modelled on Media
+Gathered with the other table modules by ``storage.schema``. Modelled on Media
 Cloud's rss-fetcher: polling state lives in the database, so a restart loses nothing.
 """
 
@@ -11,7 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, UTCDateTime
+from storage import models  # noqa: F401  (the articles table its foreign keys name)
+from storage.base import Base, UTCDateTime
 
 
 class FeedState(Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage import models
 from storage.models_sources import ArticleKey, FeedState, SeenLink, SourceState
-from storage.writes import _chunks, insert_stmt
+from storage.writes import chunks, insert_stmt
 from wirecore.outcomes import PollOutcome
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def feed_validators(session: Session, urls: Sequence[str]) -> dict[str, Validato
     """ETag, Last-Modified and body hash of the feeds in ``urls`` that were polled before."""
     f = _FEEDS.c
     found: dict[str, Validators] = {}
-    for chunk in _chunks(list(urls)):
+    for chunk in chunks(list(urls)):
         stmt = select(f.url, f.etag, f.last_modified, f.body_hash).where(f.url.in_(chunk))
         found.update((u, Validators(e, m, h)) for u, e, m, h in session.execute(stmt))
     return found
@@ -196,7 +196,7 @@ def known_links(session: Session, urls: Mapping[str, str]) -> dict[str, datetime
     """For canonical URLs (mapped to identity keys) already fetched: when they last were."""
     seen: dict[str, datetime] = {}
     by_key = {key: url for url, key in urls.items()}
-    for chunk in _chunks(sorted(urls)):
+    for chunk in chunks(sorted(urls)):
         for url, when in session.execute(
             select(_SEEN.c.url, _SEEN.c.fetched_at).where(_SEEN.c.url.in_(chunk))
         ):
@@ -205,7 +205,7 @@ def known_links(session: Session, urls: Mapping[str, str]) -> dict[str, datetime
             select(_ARTICLES.c.url, _ARTICLES.c.last_seen).where(_ARTICLES.c.url.in_(chunk))
         ):
             seen[url] = max(when, seen.get(url, when))
-    for chunk in _chunks(sorted(by_key)):
+    for chunk in chunks(sorted(by_key)):
         stmt = (
             select(_KEYS.c.key, _ARTICLES.c.last_seen)
             .join(_ARTICLES, _ARTICLES.c.id == _KEYS.c.article_id)

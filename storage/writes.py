@@ -246,7 +246,7 @@ def _replace_matches(session: Session, finals: Mapping[_State, ArticleRecord]) -
         wanted = {_sig(m.topic, m.score, m.terms, m.relevance) for m in matches}
         if stored.get(article_id, set()) != wanted:
             replace.add(article_id)
-    for chunk in _chunks(sorted(replace)):
+    for chunk in chunks(sorted(replace)):
         session.execute(delete(_MATCHES).where(_MATCHES.c.article_id.in_(chunk)))
     rows = [
         _match_row(article_id, m, record.fetched_at)
@@ -272,7 +272,7 @@ def _insert_articles(
     )
     rows = [_article_row(r, source_ids, run_id) | {"version": 1} for r in records]
     inserted: dict[str, int] = {}
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         inserted.update((url, id_) for id_, url in session.execute(stmt, chunk))
     return inserted
 
@@ -294,7 +294,7 @@ def _select_in(
     *columns: ColumnElement[Any],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows of (key, *columns) whose key is in ``keys``, one SELECT per chunk of keys."""
-    for chunk in _chunks(list(keys)):
+    for chunk in chunks(list(keys)):
         yield from (
             tuple(row) for row in session.execute(select(key, *columns).where(key.in_(chunk)))
         )
@@ -369,6 +369,7 @@ def _match_row(article_id: int, m: MatchRecord, matched_at: datetime) -> dict[st
     }
 
 
-def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+def chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``size``: the keys of one ``IN (...)`` list each."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -43,7 +43,10 @@ def test_queue_from_file_and_environment() -> None:
         ({"queue_name": "two words"}, "cluster.queue_name: must be 1-100 printable"),
         ({"workers": 0}, "cluster.workers: 0 needs cluster.queue_url"),
         ({"workers": 2}, "more than one worker needs cluster.queue_url"),
-        ({"polls_per_worker": 0}, "cluster.polls_per_worker: must be within 1..1024"),
+        (
+            {"polls_per_worker": 0},
+            "cluster.polls_per_worker: must be a whole number within 1..1024",
+        ),
         ({"lease": "soon"}, "cluster.lease: not a duration"),
         ({"leader": True}, "cluster.leader: unknown key"),
     ],

@@ -39,7 +39,7 @@ def test_durations_numbers_and_environment() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"health_port": 70000}, "service.health_port: must be within 0..65535"),
+        ({"health_port": 70000}, "service.health_port: must be a whole number within 0..65535"),
         ({"health_port": True}, "service.health_port: must be a whole number"),
         ({"health_host": ""}, "service.health_host: must be a host name or address"),
         ({"stop_grace": "0s"}, "service.stop_grace: duration must be positive"),

@@ -203,12 +203,11 @@ def _article_dict(row: Any) -> dict[str, Any]:
 @cli.command()
 def run() -> None:
     """Run the service: crawl each source on its interval, make the daily report."""
-    from scheduler.service import Service
+    from wirewatch.runtime import run_service
 
     with errors_as_messages():
         opts = state()
-        service = Service(opts.config, opts.config_path, opts.log_format, opts.verbose)
-        code = service.run()
+        code = run_service(opts.config, opts.config_path, opts.log_format, opts.verbose)
     sys.exit(code)
 
 
@@ -221,8 +220,8 @@ def worker(from_stdin: bool, name: str | None, report: bool) -> None:
     from pipelines.extract import start_fork_server
 
     start_fork_server()  # loads the extraction workers' code while the worker sets up
-    from scheduler.workerproc import run_worker
     from wirecore.errors import ConfigError
+    from wirewatch.runtime import run_worker
 
     with errors_as_messages():
         config = state().config

@@ -37,8 +37,8 @@ from wirewatch.config_sources import (
     check_language,
     check_unique_names,
 )
+from wirewatch.config_values import boolean, check_keys, duration, number, table, whole_number
 from wirewatch.config_web import WebConfig, parse_web
-from wirewatch.durations import parse_duration
 
 DEFAULT_CONFIG_NAME = "wirewatch.toml"
 _SOURCE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -138,12 +138,12 @@ def build_config(
     user: Mapping[str, Any], *, where: str, path: Path | None, env: Mapping[str, str]
 ) -> Config:
     """Validate a parsed user config merged over the built-in defaults."""
-    _check_keys(user, _TOP_KEYS, where, "")
-    builtin_sources = _bool(user.get("builtin_sources", True), where, "builtin_sources")
-    builtin_topics = _bool(user.get("builtin_topics", True), where, "builtin_topics")
+    check_keys(user, _TOP_KEYS, where, "")
+    builtin_sources = boolean(user.get("builtin_sources", True), where, "builtin_sources")
+    builtin_topics = boolean(user.get("builtin_topics", True), where, "builtin_topics")
     data_dir = Path(env.get("WIREWATCH_DATA_DIR") or user.get("data_dir") or default_data_dir(env))
-    db = _table(user, "database", where)
-    _check_keys(db, {"url"}, where, "database.")
+    db = table(user, "database", where)
+    check_keys(db, {"url"}, where, "database.")
     db_url = env.get("WIREWATCH_DATABASE_URL") or db.get("url") or _default_db_url(data_dir)
     if not isinstance(db_url, str) or "://" not in db_url:
         raise ConfigError(f"{where}: database.url: not a database URL: {db_url!r}")
@@ -157,7 +157,7 @@ def build_config(
     )
     topics = _merge_topics(
         _builtin("default_topics.toml").get("topics", {}) if builtin_topics else {},
-        _table(user, "topics", where),
+        table(user, "topics", where),
     )
     _validate_topics(topics, where)
     return Config(
@@ -165,14 +165,14 @@ def build_config(
         data_dir=data_dir,
         database_url=db_url,
         log_level=log_level,
-        crawl=_crawl(_table(user, "crawl", where), where),
-        report=_report(_table(user, "report", where), where),
+        crawl=_crawl(table(user, "crawl", where), where),
+        report=_report(table(user, "report", where), where),
         sources=sources,
         topics=topics,
-        report_delivery=parse_report_delivery(_table(user, "report", where), where, env),
-        service=parse_service(_table(user, "service", where), where, env),
-        cluster=parse_cluster(_table(user, "cluster", where), where, env),
-        web=parse_web(_table(user, "web", where), where, env),
+        report_delivery=parse_report_delivery(table(user, "report", where), where, env),
+        service=parse_service(table(user, "service", where), where, env),
+        cluster=parse_cluster(table(user, "cluster", where), where, env),
+        web=parse_web(table(user, "web", where), where, env),
     )
 
 
@@ -222,61 +222,25 @@ def _builtin(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: {key}: must be a table, got {type(value).__name__}")
-    return value
-
-
-def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str, prefix: str) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = ", ".join(sorted(allowed))
-            raise ConfigError(f"{where}: {prefix}{key}: unknown key (expected one of: {hint})")
-
-
-def _bool(value: Any, where: str, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: {key}: must be true or false")
-    return value
-
-
-def _number(value: Any, where: str, key: str, *, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: {key}: must be a number")
-    if value < minimum:
-        raise ConfigError(f"{where}: {key}: must be at least {minimum:g}")
-    return float(value)
-
-
-def _int(value: Any, where: str, key: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where}: {key}: must be a whole number")
-    if value < minimum:
-        raise ConfigError(f"{where}: {key}: must be at least {minimum}")
-    return value
-
-
 _CRAWL_DURATIONS = {"timeout", "max_crawl_delay", "max_retry_after"}
 
 
 def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
     defaults = CrawlConfig()
-    _check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")
+    check_keys(data, set(CrawlConfig.__slots__), where, "crawl.")
     values: dict[str, Any] = {}
     for key, raw in data.items():
         current = getattr(defaults, key)
         name = f"crawl.{key}"
         if isinstance(current, bool):
-            values[key] = _bool(raw, where, name)
+            values[key] = boolean(raw, where, name)
         elif isinstance(current, int):
-            values[key] = _int(raw, where, name, minimum=0 if key in _ZERO_OK else 1)
+            values[key] = whole_number(raw, where, name, 0 if key in _ZERO_OK else 1)
         elif isinstance(current, float):
             if key in _CRAWL_DURATIONS and isinstance(raw, str):
-                values[key] = _duration(raw, where, name)
+                values[key] = duration(raw, where, name)
             else:
-                values[key] = _number(raw, where, name)
+                values[key] = number(raw, where, name)
         elif not isinstance(raw, str) or not raw.strip():
             raise ConfigError(f"{where}: {name}: must be a non-empty string")
         else:
@@ -284,17 +248,8 @@ def _crawl(data: Mapping[str, Any], where: str) -> CrawlConfig:
     return CrawlConfig(**values)
 
 
-def _duration(raw: Any, where: str, key: str) -> float:
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return _number(raw, where, key, minimum=1.0)
-    try:
-        return parse_duration(str(raw))
-    except ValueError as err:
-        raise ConfigError(f"{where}: {key}: {err}") from None
-
-
 def _report(data: Mapping[str, Any], where: str) -> ReportConfig:
-    _check_keys(data, {"time", "timezone", "directory", *REPORT_SUBTABLES}, where, "report.")
+    check_keys(data, {"time", "timezone", "directory", *REPORT_SUBTABLES}, where, "report.")
     at = ReportConfig().time
     if "time" in data:
         try:
@@ -341,13 +296,13 @@ def _merge_sources(builtin: list[Any], user: Any, where: str) -> tuple[SourceCon
 def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
     name = entry["name"]
     prefix = f"sources[{name}]."
-    _check_keys(entry, _SOURCE_KEYS, where, prefix)
+    check_keys(entry, _SOURCE_KEYS, where, prefix)
     if not set(name) <= _SOURCE_NAME_CHARS:
         raise ConfigError(f"{where}: {prefix}name: use lower-case letters, digits, '-', '_', '.'")
     feeds = _urls(entry.get("feeds", []), where, prefix + "feeds")
     sitemaps = _urls(entry.get("sitemaps", []), where, prefix + "sitemaps")
     listings = _urls(entry.get("listings", []), where, prefix + "listings")
-    enabled = _bool(entry.get("enabled", True), where, prefix + "enabled")
+    enabled = boolean(entry.get("enabled", True), where, prefix + "enabled")
     if enabled and not feeds and not sitemaps and not listings:
         raise ConfigError(
             f"{where}: {prefix}feeds: a source needs at least one feed or sitemap (or listing)"
@@ -365,7 +320,7 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
             f"{where}: {prefix}archive: an http(s) URL with a {{date:FORMAT}} placeholder"
         )
     bounds = {
-        key: _duration(entry[key], where, prefix + key)
+        key: _interval(entry[key], where, prefix + key)
         for key in ("min_interval", "max_interval")
         if key in entry
     }
@@ -379,17 +334,24 @@ def _source(entry: Mapping[str, Any], where: str, index: int) -> SourceConfig:
         sitemaps=sitemaps,
         language=language,
         timezone=tz,
-        delay=_number(entry.get("delay", 1.0), where, prefix + "delay"),
-        interval=_duration(entry.get("interval", 900.0), where, prefix + "interval"),
+        delay=number(entry.get("delay", 1.0), where, prefix + "delay"),
+        interval=_interval(entry.get("interval", 900.0), where, prefix + "interval"),
         enabled=enabled,
         homepage=check_address(entry.get("homepage"), where, prefix + "homepage"),
         notes=entry.get("notes"),
         listings=listings,
         link_pattern=link_pattern,
         archive=archive,
-        discovery=_bool(entry.get("discovery", False), where, prefix + "discovery"),
+        discovery=boolean(entry.get("discovery", False), where, prefix + "discovery"),
         **bounds,
     )
+
+
+def _interval(raw: Any, where: str, key: str) -> float:
+    """A poll interval: a bare number of seconds is at least 1, a written duration positive."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return number(raw, where, key, 1.0)
+    return duration(raw, where, key)
 
 
 def _pattern(value: Any, where: str, key: str) -> str | None:

@@ -1,6 +1,7 @@
 """The ``[cluster]`` table: how polls are spread over long-lived crawl workers.
 
-Parsed by `wirewatch.config.build_config`; every key is optional::
+Parsed by `wirewatch.config.build_config` into ``scheduler.settings.ClusterConfig``; every
+key is optional::
 
     [cluster]
     queue_url = ""            # "": one node, no server; "redis://host:6379/0": shared queue
@@ -17,32 +18,14 @@ Parsed by `wirewatch.config.build_config`; every key is optional::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from scheduler.settings import ClusterConfig
 from wirecore.errors import ConfigError
-from wirewatch.config_service import duration, whole_number
+from wirewatch.config_values import check_keys, duration, whole_number, with_env
 
-
-@dataclass(frozen=True, slots=True)
-class ClusterConfig:
-    """Settings of the crawl workers and the queue that feeds them."""
-
-    queue_url: str = ""
-    queue_name: str = "wirewatch"
-    workers: int = 1
-    polls_per_worker: int = 32
-    extract_workers: int = 1
-    lease: float = 30.0
-    dispatch_every: float = 1.0
-    keep_empty_polls: float = 2 * 86400.0
-    health_port: int = 0
-
-    @property
-    def queued(self) -> bool:
-        """True when orders travel through a queue server (several nodes)."""
-        return bool(self.queue_url)
+__all__ = ["ENV_OVERRIDES", "QUEUE_SCHEMES", "ClusterConfig", "parse_cluster"]
 
 
 ENV_OVERRIDES = {
@@ -66,18 +49,11 @@ def parse_cluster(
     data: Mapping[str, Any], where: str, env: Mapping[str, str] | None = None
 ) -> ClusterConfig:
     """Validate the ``[cluster]`` table and its environment overrides; raise ConfigError."""
-    merged = dict(data)
-    for var, key in ENV_OVERRIDES.items():
-        raw = (env or {}).get(var)
-        if raw is not None and raw.strip():
-            merged[key] = int(raw) if key == "health_port" and raw.strip().isdigit() else raw
-    allowed = set(ClusterConfig.__slots__)
+    merged = with_env(data, ENV_OVERRIDES, env, numbers={"health_port"})
+    check_keys(merged, ClusterConfig.__slots__, where, "cluster.")
     values: dict[str, Any] = {}
     for key, raw in merged.items():
         name = f"cluster.{key}"
-        if key not in allowed:
-            hint = ", ".join(sorted(allowed))
-            raise ConfigError(f"{where}: {name}: unknown key (expected one of: {hint})")
         if key in _DURATIONS:
             values[key] = duration(raw, where, name)
         elif key == "queue_url":

@@ -18,6 +18,7 @@ from reports.delivery.settings import (
     WebhookSettings,
 )
 from wirecore.errors import ConfigError
+from wirewatch.config_values import check_keys, number, table, whole_number
 
 EMAIL_KEYS = {"host", "port", "security", "username", "sender", "recipients"}
 """Keys of ``[report.email]``."""
@@ -36,9 +37,9 @@ def parse_report_delivery(
     report: Mapping[str, Any], where: str, env: Mapping[str, str]
 ) -> DeliverySettings:
     """Validate the delivery tables of ``[report]`` plus the secrets from the environment."""
-    email = _email(_sub(report, "email", where), where, env)
-    hooks = _sub(report, "webhook", where)
-    _check(hooks, WEBHOOK_KEYS, where, "report.webhook.")
+    email = _email(table(report, "email", where, "report."), where, env)
+    hooks = table(report, "webhook", where, "report.")
+    check_keys(hooks, WEBHOOK_KEYS, where, "report.webhook.")
     urls = hooks.get("urls", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
         raise ConfigError(f"{where}: report.webhook.urls: must be a list of URLs")
@@ -48,22 +49,25 @@ def parse_report_delivery(
         if not url.startswith(("http://", "https://")):
             # never echo the URL: it carries the webhook's token
             raise ConfigError(f"{where}: report.webhook.urls: a webhook URL must be http(s)")
-    delivery = _sub(report, "delivery", where)
-    _check(delivery, DELIVERY_KEYS, where, "report.delivery.")
+    delivery = table(report, "delivery", where, "report.")
+    check_keys(delivery, DELIVERY_KEYS, where, "report.delivery.")
     defaults = DeliverySettings()
+    name = "report.delivery."
     return DeliverySettings(
         email=email,
         webhooks=tuple(WebhookSettings(u) for u in urls),
-        attempts=_int(delivery.get("attempts", defaults.attempts), where, "attempts", 1, 10),
-        backoff=_num(delivery.get("backoff", defaults.backoff), where, "backoff", 0.0, 600.0),
-        timeout=_num(delivery.get("timeout", defaults.timeout), where, "timeout", 1.0, 300.0),
+        attempts=whole_number(
+            delivery.get("attempts", defaults.attempts), where, name + "attempts", 1, 10
+        ),
+        backoff=number(delivery.get("backoff", defaults.backoff), where, name + "backoff", 0, 600),
+        timeout=number(delivery.get("timeout", defaults.timeout), where, name + "timeout", 1, 300),
     )
 
 
 def _email(data: Mapping[str, Any], where: str, env: Mapping[str, str]) -> EmailSettings | None:
     if not data:
         return None
-    _check(data, EMAIL_KEYS, where, "report.email.")
+    check_keys(data, EMAIL_KEYS, where, "report.email.")
     for key in ("host", "sender"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise ConfigError(f"{where}: report.email.{key}: required, a non-empty string")
@@ -79,7 +83,8 @@ def _email(data: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Email
         raise ConfigError(
             f"{where}: report.email.security: must be one of {', '.join(SMTP_SECURITY)}"
         )
-    port = _int(data.get("port", 465 if security == "ssl" else 587), where, "email.port", 1, 65535)
+    default_port = 465 if security == "ssl" else 587
+    port = whole_number(data.get("port", default_port), where, "report.email.port", 1, 65535)
     username = data.get("username")
     if username is not None and not isinstance(username, str):
         raise ConfigError(f"{where}: report.email.username: must be a string")
@@ -97,33 +102,3 @@ def _email(data: Mapping[str, Any], where: str, env: Mapping[str, str]) -> Email
         username=username or None,
         password=password,
     )
-
-
-def _sub(report: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = report.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: report.{key}: must be a table")
-    return value
-
-
-def _check(data: Mapping[str, Any], allowed: set[str], where: str, prefix: str) -> None:
-    for key in data:
-        if key not in allowed:
-            hint = ", ".join(sorted(allowed))
-            raise ConfigError(f"{where}: {prefix}{key}: unknown key (expected one of: {hint})")
-
-
-def _int(value: Any, where: str, key: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{where}: report.{_full(key)}: must be a whole number {low}-{high}")
-    return value
-
-
-def _num(value: Any, where: str, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(f"{where}: report.{_full(key)}: must be a number {low:g}-{high:g}")
-    return float(value)
-
-
-def _full(key: str) -> str:
-    return key if "." in key else f"delivery.{key}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wirecore.errors import ConfigError
+from wirewatch.config_values import boolean, check_keys, whole_number, with_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ ENV_OVERRIDES = {"WIREWATCH_WEB_HOST": "host", "WIREWATCH_WEB_PORT": "port"}
 """Environment variables that override ``[web]`` keys."""
 
 _KEYS = ("host", "port", "enabled", "username", "page_size")
+_RANGES = {"port": (1, 65535), "page_size": (1, 500)}
 
 
 def is_loopback(host: str) -> bool:
@@ -59,29 +61,19 @@ def is_loopback(host: str) -> bool:
 
 def parse_web(data: Mapping[str, Any], where: str, env: Mapping[str, str]) -> WebConfig:
     """Validate the ``[web]`` table and its environment overrides; raise ConfigError."""
-    merged = dict(data)
-    for var, key in ENV_OVERRIDES.items():
-        if env.get(var):
-            raw = env[var].strip()
-            merged[key] = int(raw) if key == "port" and raw.isdigit() else raw
+    merged = with_env(data, ENV_OVERRIDES, env, numbers={"port"})
+    check_keys(merged, _KEYS, where, "web.")
     values: dict[str, Any] = {}
     for key, raw in merged.items():
         name = f"web.{key}"
-        if key not in _KEYS:
-            raise ConfigError(f"{where}: {name}: unknown key (expected one of: {', '.join(_KEYS)})")
         if key == "enabled":
-            if not isinstance(raw, bool):
-                raise ConfigError(f"{where}: {name}: must be true or false")
-            values[key] = raw
+            values[key] = boolean(raw, where, name)
         elif key in ("host", "username"):
             if not isinstance(raw, str) or not raw.strip() or (key == "username" and ":" in raw):
                 raise ConfigError(f"{where}: {name}: must be a non-empty string")
             values[key] = raw.strip()
         else:
-            low, high = (1, 65535) if key == "port" else (1, 500)
-            if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-                raise ConfigError(f"{where}: {name}: must be a whole number within {low}..{high}")
-            values[key] = raw
+            values[key] = whole_number(raw, where, name, *_RANGES[key])
     values["token"] = env.get("WIREWATCH_WEB_TOKEN") or None
     values["password"] = env.get("WIREWATCH_WEB_PASSWORD") or None
     web = WebConfig(**values)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import sys
 from datetime import UTC, datetime
 
-CURRENT_RUN: contextvars.ContextVar[int | None] = contextvars.ContextVar("run_id", default=None)
-"""The crawl run the running task works for (a worker runs many polls at once)."""
+from wirecore.logcontext import CURRENT_RUN
 
 _NOISY = ("scrapy", "twisted", "py.warnings", "filelock", "urllib3", "alembic", "apscheduler")
 

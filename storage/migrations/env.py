@@ -20,12 +20,13 @@ from sqlalchemy.engine import Connection
 
 from storage.db import make_engine, normalize_url
 from storage.errors import StorageError
-from storage.models import FTS_TABLE, MIGRATION_ONLY_INDEXES, SEARCH_VECTOR_COLUMN, Base
+from storage.models import FTS_TABLE, MIGRATION_ONLY_INDEXES, SEARCH_VECTOR_COLUMN
+from storage.schema import metadata
 
 config = context.config
 """The Alembic config of this run (from `storage.migrate` or the CLI)."""
 
-target_metadata = Base.metadata
+target_metadata = metadata
 """What autogenerate compares the database against: the models."""
 
 
