@@ -96,26 +96,26 @@ def _build(config: Config, day: date, topics: list[str]) -> dict[str, Any]:
 
 
 def _render_one(data: dict[str, Any], fmt: str) -> str:
-    from reports.render import png_data_uri, render_report
+    from reports.render import render_report, svg_data_uri
 
     if fmt != "html":
         return render_report(data, fmt)
-    from reports.chart import trend_png
+    from reports.chart import trend_svg
 
-    return render_report(data, "html", chart_src=png_data_uri(trend_png(data)))
+    return render_report(data, "html", chart_src=svg_data_uri(trend_svg(data)))
 
 
 def _send(config: Config, day: date, data: dict[str, Any]) -> None:
     """Write every format first, then deliver; delivery failures are logged and recorded."""
-    from reports.chart import trend_png
+    from reports.chart import trend_svg
     from reports.delivery.files import write_report_files
     from reports.delivery.send import deliver
     from reports.delivery.smtp import CHART_CID
-    from reports.render import FORMATS, png_data_uri, render_report
+    from reports.render import FORMATS, render_report, svg_data_uri
 
-    chart = trend_png(data)
+    chart = trend_svg(data)
     rendered = {
-        fmt: render_report(data, fmt, chart_src=png_data_uri(chart) if fmt == "html" else None)
+        fmt: render_report(data, fmt, chart_src=svg_data_uri(chart) if fmt == "html" else None)
         for fmt in FORMATS
     }
     paths = write_report_files(config.report_dir, day, rendered)
@@ -129,7 +129,7 @@ def _send(config: Config, day: date, data: dict[str, Any]) -> None:
         data,
         text=rendered["md"],
         html=render_report(data, "html", chart_src=f"cid:{CHART_CID}"),
-        chart_png=chart,
+        chart_svg=chart,
         settings=settings,
         record=_recorder(config, day),
         report_files=[p.name for p in paths],
