@@ -129,11 +129,12 @@ def check_topics(config: Config, topics: tuple[str, ...]) -> None:
 
 @contextmanager
 def open_session(config: Config) -> Iterator[Any]:
-    from storage.db import make_engine, make_sessionmaker
+    from storage.db import make_engine, make_sessionmaker, ping
     from storage.migrate import upgrade
 
     engine = make_engine(config.database_url)
     try:
+        ping(engine)  # an unreachable database is named (password hidden) in one line
         upgrade(engine)
         with make_sessionmaker(engine)() as session:
             yield session
