@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from storage import search
 from storage.models import (
     Article,
-    CrawlRun,
     CrawlRunSource,
     FetchFailure,
     Source,
@@ -185,11 +184,6 @@ def run_counts(session: Session, run_id: int) -> list[SourceCounts]:
         )
         for r in rows
     ]
-
-
-def latest_run_id(session: Session) -> int | None:
-    """The id of the most recently started crawl run, or None before the first crawl."""
-    return session.execute(select(func.max(CrawlRun.id))).scalar_one_or_none()
 
 
 def failures_between(session: Session, start: datetime, end: datetime) -> list[FailureRecord]:
