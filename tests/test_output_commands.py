@@ -12,6 +12,7 @@ import inspect
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import click
@@ -20,8 +21,9 @@ from click.testing import CliRunner
 
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
-from storage.records import SourceCounts
-from storage.writes import ensure_sources, store_articles
+from storage.records import FailureRecord, SourceCounts
+from storage.report_queries import record_delivery
+from storage.writes import ensure_sources, record_failures, store_articles
 from tests.conftest import article, utc
 from wirewatch.canary import CanaryResult
 from wirewatch.cli import cli
@@ -35,6 +37,8 @@ ROW_COMMANDS = {
     "config": ["config"],
     "sources": ["sources"],
     "sources check": ["sources", "check"],
+    "sources failures": ["sources", "failures", "--since", "2026-11-01"],
+    "deliveries": ["deliveries", "--date", "2026-11-27"],
 }
 """Every command that prints rows, and the arguments that run it."""
 
@@ -48,7 +52,14 @@ TITLE = "北方領土 Курилы: talks resume"
 SOURCE = "tass-ru"
 DATA_DIR = "данные-データ"
 ARTICLE_URL = "https://wire.example.com/статья/1"
-NON_ASCII = {"query": TITLE, "config": DATA_DIR, "sources check": ARTICLE_URL}
+REASON = "HTTP 404: страница не найдена"
+NON_ASCII = {
+    "query": TITLE,
+    "config": DATA_DIR,
+    "sources check": ARTICLE_URL,
+    "sources failures": REASON,
+    "deliveries": REASON,
+}
 """Text each command prints that must come out as is, not \\u-escaped."""
 
 
@@ -105,6 +116,17 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             published=utc(2026, 11, 27, 7, 30),
         )
         store_articles(session, None, [record])
+        failure = FailureRecord(SOURCE, ARTICLE_URL, "download", REASON, 404, utc(2026, 11, 27))
+        record_failures(session, None, [failure])
+        record_delivery(
+            session,
+            report_date=date(2026, 11, 27),
+            channel="webhook",
+            target="hooks.example.org",
+            attempt=1,
+            ok=False,
+            error=REASON,
+        )
         session.commit()
     engine.dispose()
 

@@ -284,3 +284,8 @@ en = ["fishery"]
         ("webhook", 2, "failed"),
         ("webhook", 1, "ok"),
     ]
+    listed = CliRunner().invoke(
+        cli, ["--config", str(config), "deliveries", "--date", "2026-11-27", "--format", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [(r["channel"], r["attempt"], r["status"]) for r in json.loads(listed.stdout)] == rows

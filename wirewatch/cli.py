@@ -289,9 +289,10 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-from wirewatch.cli_report import report  # noqa: E402
+from wirewatch.cli_report import deliveries, report  # noqa: E402
 
 cli.add_command(report)
+cli.add_command(deliveries)
 
 from wirewatch.cli_sources import backfill, poll, sources  # noqa: E402
 

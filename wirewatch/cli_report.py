@@ -20,11 +20,13 @@ import click
 from wirecore.errors import ConfigError
 from wirewatch.clikit import TEXT, check_day, check_topics, errors_as_messages, open_session, state
 from wirewatch.config import Config
+from wirewatch.output import emit_rows, output_options
 
 logger = logging.getLogger(__name__)
 
 FORMAT_CHOICES = ("md", "html", "json", "csv")
 """Formats `--format` accepts (the same as reports.render.FORMATS)."""
+DELIVERY_COLUMNS = ("attempted_at", "channel", "target", "attempt", "status", "error")
 
 
 @click.command()
@@ -74,6 +76,31 @@ def report(
                 click.echo(f"wrote {output}", err=True)
             else:
                 click.echo(text, nl=False)
+
+
+@click.command("deliveries")
+@click.option(
+    "--date",
+    "day",
+    type=TEXT,
+    help="The report's day (YYYY-MM-DD, report time zone); default: yesterday.",
+)
+@output_options
+def deliveries(day: str | None) -> None:
+    """Every recorded delivery attempt of one day's report: channel, target, attempt, outcome."""
+    from storage.report_queries import deliveries_for
+
+    with errors_as_messages():
+        config = state().config
+        the_day = parse_day(day, config.report.timezone)
+        with open_session(config) as session:
+            rows = [
+                {c: getattr(r, c) for c in DELIVERY_COLUMNS}
+                for r in deliveries_for(session, the_day)
+            ]
+    for row in rows:
+        row["attempted_at"] = row["attempted_at"].replace(microsecond=0)
+    emit_rows(rows, DELIVERY_COLUMNS)
 
 
 def parse_day(value: str | None, timezone: str) -> date:

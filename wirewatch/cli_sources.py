@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -16,6 +17,7 @@ from wirewatch.clikit import (
     errors_as_messages,
     finish_crawl_command,
     open_session,
+    parse_when,
     state,
 )
 from wirewatch.output import emit_rows, output_options
@@ -34,6 +36,7 @@ SOURCE_COLUMNS = (
     "error",
 )
 CHECK_COLUMNS = ("source", "discovery", "extraction", "date", "language", "feed", "article")
+FAILURE_COLUMNS = ("occurred_at", "source", "stage", "http_status", "reason", "url")
 MAX_BACKFILL_DAYS = 3660
 """Most days one `wirewatch backfill` walks (ten years)."""
 
@@ -82,6 +85,33 @@ def sources_check(names: tuple[str, ...]) -> None:
     emit_rows(rows, CHECK_COLUMNS)
     if any(not r.ok for r in results):
         sys.exit(1)
+
+
+@sources.command("failures")
+@click.option("--source", "names", multiple=True, type=TEXT, help="Only this source (repeatable).")
+@click.option("--since", type=TEXT, help="From (YYYY-MM-DD or ISO 8601; default: 24 h ago).")
+@click.option("--until", type=TEXT, help="Before (a date includes that whole day; default: now).")
+@output_options
+def sources_failures(names: tuple[str, ...], since: str | None, until: str | None) -> None:
+    """Each recorded fetch, feed and page failure in a time window, oldest first."""
+    from storage.queries import failures_between
+
+    with errors_as_messages():
+        config = state().config
+        for name in names:
+            config.source(name)  # an unknown name is a usage error
+        tz = ZoneInfo(config.report.timezone)
+        now = datetime.now(UTC)
+        start = parse_when(since, tz) if since else now - timedelta(hours=24)
+        end = parse_when(until, tz, end_of_day=True) if until else now
+        with open_session(config) as session:
+            found = failures_between(session, start, end)
+    rows = [
+        {c: getattr(f, c) for c in FAILURE_COLUMNS} for f in found if not names or f.source in names
+    ]
+    for row in rows:
+        row["occurred_at"] = row["occurred_at"].replace(microsecond=0)
+    emit_rows(rows, FAILURE_COLUMNS)
 
 
 @click.command("poll")
