@@ -25,8 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from reports.build import build_report
-from reports.chart import trend_png
-from reports.render import FORMATS, png_data_uri, render_report
+from reports.chart import trend_svg
+from reports.render import FORMATS, render_report, svg_data_uri
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 
@@ -93,6 +93,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                 ts,
                 ts if version > 1 else None,
                 None,
+                None,
             )
         )
         if rng.random() < 1 / 3:
@@ -109,6 +110,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                         text[:200],
                         json.dumps([[0, 5]]),
                         ts,
+                        "about",
                     )
                 )
         if len(batch_a) >= 50_000:
@@ -119,7 +121,9 @@ def build_db(path: Path, articles: int, days: int) -> None:
         for h in range(24):
             run_id = d * 24 + h + 1
             started = START + timedelta(days=d, hours=h)
-            runs.append((run_id, _ts(started), _ts(started + timedelta(minutes=5)), "ok", None))
+            runs.append(
+                (run_id, _ts(started), _ts(started + timedelta(minutes=5)), "ok", None, None, None)
+            )
             for s in SOURCES:
                 down = s == "wire-9" and d % 5 == 0
                 run_sources.append(
@@ -138,7 +142,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                     _ts(when),
                 )
             )
-    con.executemany("INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?)", runs)
+    con.executemany("INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?, ?, ?)", runs)
     con.executemany("INSERT INTO crawl_run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_sources)
     con.executemany(
         "INSERT INTO fetch_failures (run_id, source, url, stage, reason, http_status, occurred_at)"
@@ -153,8 +157,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
 
 
 def _flush(con: sqlite3.Connection, articles: list[tuple], matches: list[tuple]) -> None:
-    con.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 16)})", articles)
-    con.executemany("INSERT INTO topic_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", matches)
+    con.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 17)})", articles)
+    con.executemany("INSERT INTO topic_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", matches)
     articles.clear()
     matches.clear()
 
@@ -189,7 +193,7 @@ def main() -> None:
     engine = make_engine(f"sqlite:///{args.db}")
     session = make_sessionmaker(engine)()
     report = build_report(session, day, "Europe/Moscow", TOPICS, SOURCES)  # warm-up
-    chart = trend_png(report)
+    chart = trend_svg(report)
     matches = sum(t["count"] for t in report["topics"])
     print(
         f"{n_articles:,} articles, {n_matches:,} topic matches; report of {day}: "
@@ -204,20 +208,20 @@ def main() -> None:
         )
     ]
     for fmt in FORMATS:
-        src = png_data_uri(chart) if fmt == "html" else None
+        src = svg_data_uri(chart) if fmt == "html" else None
         rows.append(
             (
                 f"render {fmt}",
                 _best(lambda f=fmt, s=src: render_report(report, f, chart_src=s), args.repeat),
             )
         )
-    rows.append(("chart (matplotlib PNG)", _best(lambda: trend_png(report), args.repeat)))
+    rows.append(("chart (SVG)", _best(lambda: trend_svg(report), args.repeat)))
 
     def everything() -> None:
         data = build_report(session, day, "Europe/Moscow", TOPICS, SOURCES)
-        png = trend_png(data)
+        svg = trend_svg(data)
         for fmt in FORMATS:
-            render_report(data, fmt, chart_src=png_data_uri(png) if fmt == "html" else None)
+            render_report(data, fmt, chart_src=svg_data_uri(svg) if fmt == "html" else None)
 
     rows.append(("all: build + chart + 4 formats", _best(everything, args.repeat)))
     for name, (best, median) in rows:

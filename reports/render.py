@@ -85,9 +85,9 @@ def render_report(data: dict[str, Any], fmt: str, *, chart_src: str | None = Non
     raise ValueError(f"unknown report format {fmt!r}")
 
 
-def png_data_uri(png: bytes) -> str:
-    """A ``data:`` URI of PNG bytes, to inline the chart in a self-contained HTML file."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def svg_data_uri(svg: str) -> str:
+    """A ``data:`` URI of an SVG image, to inline the chart in a self-contained HTML file."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def render_csv(data: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from storage.identity import version_changes
 from storage.models import Article, Source, TopicMatch
 from storage.models_sources import StoryFingerprint
+from storage.queries import matches_of
 from storage.search import CJK_LANGUAGES, Expand, search_condition, sqlite_list_plan
 
 
@@ -68,7 +69,7 @@ def list_articles(session: Session, q: ListQuery) -> tuple[list[ListedArticle], 
     rows = _page_rows(session, q)
     more = len(rows) > q.limit
     rows = rows[: q.limit]
-    matches = _matches(session, [r.id for r in rows])
+    matches = matches_of(session, [r.id for r in rows])
     outlets = _other_outlets(session, {r.id: r.name for r in rows})
     listed = []
     for row in rows:
@@ -209,22 +210,6 @@ def _other_outlets(session: Session, sources: dict[int, str]) -> dict[int, list[
     return found
 
 
-def _matches(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {}
-    if not ids:
-        return found
-    stmt = select(
-        TopicMatch.article_id,
-        TopicMatch.topic,
-        TopicMatch.score,
-        TopicMatch.snippet,
-        TopicMatch.snippet_hits,
-    ).where(TopicMatch.article_id.in_(ids))
-    for row in session.execute(stmt):
-        found.setdefault(row.article_id, []).append(row)
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class ArticleDetail:
     """One article with everything its page shows."""
@@ -313,7 +298,7 @@ def story_cluster(session: Session, article_id: int, limit: int = 50) -> list[Li
     )
     own = session.scalar(select(Article.source_id).where(Article.id == article_id))
     rows = sorted(session.execute(stmt).all(), key=lambda r: r.source_id == own)
-    topics = _matches(session, [r.id for r in rows])
+    topics = matches_of(session, [r.id for r in rows])
     return [
         ListedArticle(
             id=r.id,

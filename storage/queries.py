@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from storage import search
 from storage.models import (
     Article,
-    CrawlRun,
     CrawlRunSource,
     FetchFailure,
     Source,
@@ -115,15 +114,15 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
     if flt.limit is not None:
         stmt = stmt.limit(flt.limit)
     rows = session.execute(stmt).all()
-    matches = _matches_for(session, [row.id for row in rows])
+    matches = matches_of(session, [row.id for row in rows])
     wanted = set(flt.topics)
     result = []
     for row in rows:
         found = matches.get(row.id, [])
-        best = [m for m in found if not wanted or m[0] in wanted]
+        best = [m for m in found if not wanted or m.topic in wanted]
         if flt.relevance:
-            best = [m for m in best if m[3] == flt.relevance]
-        top = min(best, key=lambda m: (_RANK.get(m[3], 2), -m[1], m[0]), default=None)
+            best = [m for m in best if m.relevance == flt.relevance]
+        top = min(best, key=lambda m: (_RANK.get(m.relevance, 2), -m.score, m.topic), default=None)
         result.append(
             ArticleRow(
                 url=row.url,
@@ -132,11 +131,11 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
                 published=row.published_at,
                 language=row.language,
                 author=row.author,
-                topics=sorted(m[0] for m in found),
-                snippet=top[2] if top else None,
-                score=top[1] if top else None,
+                topics=sorted(m.topic for m in found),
+                snippet=top.snippet if top else None,
+                score=top.score if top else None,
                 published_origin=row.published_origin,
-                relevance=top[3] if top else None,
+                relevance=top.relevance if top else None,
                 published_note=row.published_note,
             )
         )
@@ -187,11 +186,6 @@ def run_counts(session: Session, run_id: int) -> list[SourceCounts]:
     ]
 
 
-def latest_run_id(session: Session) -> int | None:
-    """The id of the most recently started crawl run, or None before the first crawl."""
-    return session.execute(select(func.max(CrawlRun.id))).scalar_one_or_none()
-
-
 def failures_between(session: Session, start: datetime, end: datetime) -> list[FailureRecord]:
     """Fetch and extraction failures that occurred in [start, end), oldest first."""
     stmt = (
@@ -213,9 +207,9 @@ def failures_between(session: Session, start: datetime, end: datetime) -> list[F
     ]
 
 
-def _matches_for(session: Session, article_ids: Sequence[int]) -> dict[int, list[Any]]:
-    """(topic, score, snippet, relevance) of every match of the given articles, in one query
-    per 500."""
+def matches_of(session: Session, article_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Every topic match of the given articles by article id, for result lists: rows with
+    ``topic``, ``score``, ``snippet``, ``snippet_hits`` and ``relevance`` (one query per 500)."""
     found: dict[int, list[Any]] = {}
     for start in range(0, len(article_ids), _CHUNK):
         chunk = article_ids[start : start + _CHUNK]
@@ -225,11 +219,12 @@ def _matches_for(session: Session, article_ids: Sequence[int]) -> dict[int, list
                 TopicMatch.topic,
                 TopicMatch.score,
                 TopicMatch.snippet,
+                TopicMatch.snippet_hits,
                 TopicMatch.relevance,
             ).where(TopicMatch.article_id.in_(chunk))
         )
-        for article_id, topic, score, snippet, relevance in rows:
-            found.setdefault(article_id, []).append((topic, score, snippet, relevance))
+        for row in rows:
+            found.setdefault(row.article_id, []).append(row)
     return found
 
 

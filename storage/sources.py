@@ -273,12 +273,6 @@ def source_overview(session: Session, names: Sequence[str], now: datetime) -> li
     return rows
 
 
-def feed_overview(session: Session, source: str) -> list[dict[str, Any]]:
-    """Every feed state row of ``source``, as plain dicts."""
-    rows = session.scalars(select(FeedState).where(FeedState.source == source))
-    return [{c.name: getattr(r, c.name) for c in _FEEDS.columns} for r in rows]
-
-
 def _ok_status(polls: Sequence[FeedPoll]) -> int | None:
     statuses = [p.status for p in polls if p.outcome != PollOutcome.FAILED]
     return statuses[0] if statuses else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -77,3 +79,44 @@ def test_importing_packages_has_no_side_effects() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def _requirement_name(spec: str) -> str:
+    """The normalised distribution name of a PEP 508 requirement string."""
+    name = re.split(r"[\s\[<>=!~;(]", spec.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _third_party_imports() -> dict[str, set[str]]:
+    """Top-level names imported anywhere in the shipped packages -> the files importing them."""
+    ours = set(PACKAGES)
+    found: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for top in {n.split(".", 1)[0] for n in names}:
+                    if top not in ours and top not in sys.stdlib_module_names:
+                        found.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    project = PYPROJECT["project"]
+    extras = {k: v for k, v in project["optional-dependencies"].items() if k != "test"}
+    declared = {_requirement_name(s) for s in project["dependencies"]}
+    declared |= {_requirement_name(s) for specs in extras.values() for s in specs}
+    owners = importlib.metadata.packages_distributions()
+    imports = _third_party_imports()
+    assert {"scrapy", "lxml", "twisted"} <= imports.keys()  # the scan sees imports
+    undeclared = {
+        top: sorted(files)
+        for top, files in imports.items()
+        if not {_requirement_name(d) for d in owners.get(top, [top])} & declared
+    }
+    assert not undeclared, f"imported but not declared in pyproject dependencies: {undeclared}"

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import backfill, identity, sources, writes
 from storage.backfill import BackfillStep
+from storage.models_sources import FeedState
 from storage.sources import FeedPoll, IntervalPolicy
 from tests.conftest import article, utc
 
@@ -41,8 +43,8 @@ def test_validators_survive_failures_and_not_modified(session: Session) -> None:
     sources.record_feed_polls(session, [poll("not-modified", at=30, status=304)])
     got = sources.feed_validators(session, ["https://w.example/rss", "https://w.example/none"])
     assert got == {"https://w.example/rss": sources.Validators('"a"', "X", "h1")}
-    (row,) = sources.feed_overview(session, "w")
-    assert (row["last_status"], row["last_outcome"], row["consecutive_failures"]) == (
+    (row,) = session.scalars(select(FeedState).where(FeedState.source == "w"))
+    assert (row.last_status, row.last_outcome, row.consecutive_failures) == (
         304,
         "not-modified",
         0,

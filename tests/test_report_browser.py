@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from reports.build import build_report
-from reports.chart import trend_png
-from reports.render import png_data_uri, render_report
+from reports.chart import trend_svg
+from reports.render import render_report, svg_data_uri
 from storage.db import make_engine, make_sessionmaker
 from storage.migrate import upgrade
 from tests.test_report_data import DAY, SOURCES, TOPICS, TZ, fill
@@ -68,11 +68,11 @@ def test_html_report_renders_with_chart_and_no_script(tmp_path: Path) -> None:
         engine.dispose()
     page = tmp_path / "report.html"
     page.write_text(
-        render_report(data, "html", chart_src=png_data_uri(trend_png(data))), encoding="utf-8"
+        render_report(data, "html", chart_src=svg_data_uri(trend_svg(data))), encoding="utf-8"
     )
     dom = _browse(chromium, tmp_path, page, "--dump-dom").stdout
     assert "<title>wirewatch daily report: 2026-11-27</title>" in dom
-    assert '<img id="trend-chart" src="data:image/png;base64,' in dom
+    assert '<img id="trend-chart" src="data:image/svg+xml;base64,' in dom
     assert "<script" not in dom  # the scraped <script> stays text: &lt;script&gt;
     assert "&lt;script&gt;alert('title')&lt;/script&gt; Kuril" in dom
     assert "onerror=" not in dom.replace("onerror=alert(1)&gt;", "").replace(

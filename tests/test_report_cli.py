@@ -70,7 +70,7 @@ def test_topic_filter_and_formats(config: Path, tmp_path: Path) -> None:
     )
     assert code == 0 and out == "" and f"wrote {target}" in err
     html = target.read_text(encoding="utf-8")
-    assert '<img id="trend-chart" src="data:image/png;base64,' in html
+    assert '<img id="trend-chart" src="data:image/svg+xml;base64,' in html
     first = html
     _run(config, "--date", "2026-11-27", "--format", "html", "--output", str(target))
     assert target.read_text(encoding="utf-8") == first  # regenerating is byte-identical

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from reports.build import build_report
-from reports.chart import trend_png
+from reports.chart import trend_svg
 from reports.delivery.send import deliver
 from reports.delivery.settings import DeliverySettings, EmailSettings, WebhookSettings
 from reports.delivery.smtp import CHART_CID
@@ -119,12 +119,12 @@ def test_email_has_html_with_text_alternative_and_inline_chart(
         attempts=1,
     )
     attempts: list[tuple[Any, ...]] = []
-    chart = trend_png(data)
+    chart = trend_svg(data)
     outcomes = deliver(
         data,
         text=render_report(data, "md"),
         html=render_report(data, "html", chart_src=f"cid:{CHART_CID}"),
-        chart_png=chart,
+        chart_svg=chart,
         settings=settings,
         record=lambda *a: attempts.append(a),
     )
@@ -145,9 +145,9 @@ def test_email_has_html_with_text_alternative_and_inline_chart(
     html_text = html.get_content()
     assert f'src="cid:{CHART_CID}"' in html_text
     assert "<script" not in html_text and "&lt;script&gt;alert(&#39;title&#39;)" in html_text
-    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    images = [p for p in msg.walk() if p.get_content_type() == "image/svg+xml"]
     assert len(images) == 1 and images[0]["Content-ID"] == f"<{CHART_CID}>"
-    assert images[0].get_content() == chart
+    assert images[0].get_content() == chart.encode("utf-8")
 
 
 def test_webhook_gets_slack_json_and_retries_with_backoff(
@@ -162,7 +162,7 @@ def test_webhook_gets_slack_json_and_retries_with_backoff(
         data,
         text="",
         html=None,
-        chart_png=None,
+        chart_svg=None,
         settings=DeliverySettings(webhooks=(WebhookSettings(url),), attempts=4, backoff=1.5),
         record=lambda *a: attempts.append(a),
         sleep=waits.append,
@@ -203,7 +203,7 @@ def test_unreachable_channels_give_up_in_bounded_time(session: Session) -> None:
         data,
         text="t",
         html="<p>h</p>",
-        chart_png=None,
+        chart_svg=None,
         settings=settings,
         record=lambda *a: attempts.append(a),
     )
@@ -269,7 +269,7 @@ en = ["fishery"]
     written = sorted(p.name for p in (tmp_path / "reports").iterdir())
     assert written == [f"wirewatch-2026-11-27.{ext}" for ext in ("csv", "html", "json", "md")]
     html = (tmp_path / "reports" / "wirewatch-2026-11-27.html").read_text(encoding="utf-8")
-    assert 'src="data:image/png;base64,' in html
+    assert 'src="data:image/svg+xml;base64,' in html
     assert len(inbox.messages) == 1 and len(hook.received) == 1
     assert "NOT delivered" in result.output  # the dead webhook, which did not stop the report
     engine = make_engine(f"sqlite:///{db}")
@@ -284,3 +284,8 @@ en = ["fishery"]
         ("webhook", 2, "failed"),
         ("webhook", 1, "ok"),
     ]
+    listed = CliRunner().invoke(
+        cli, ["--config", str(config), "deliveries", "--date", "2026-11-27", "--format", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert [(r["channel"], r["attempt"], r["status"]) for r in json.loads(listed.stdout)] == rows

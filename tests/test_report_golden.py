@@ -1,8 +1,8 @@
 """Golden files of every report format over the fixed day, on SQLite and PostgreSQL.
 
 Regenerate after an intended change with ``WIREWATCH_UPDATE_GOLDEN=1 pytest
-tests/test_report_golden.py`` and review the diff. The chart is compared separately
-(`test_chart_is_deterministic_png`), so the HTML golden uses a fixed image URL.
+tests/test_report_golden.py`` and review the diff. The chart has its own golden SVG
+(`test_chart_is_a_deterministic_svg`), so the HTML golden uses a fixed image URL.
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ from __future__ import annotations
 import json
 import os
 import re
-import struct
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy.orm import Session
 
 from reports.build import SCHEMA, build_report
-from reports.chart import CHART_HEIGHT_PX, CHART_WIDTH_PX, trend_png
+from reports.chart import CHART_HEIGHT_PX, CHART_WIDTH_PX, trend_svg
 from reports.render import CSV_COLUMNS, FORMATS, render_report
 from tests.test_report_data import DAY, SOURCES, TOPICS, TZ, XSS_TITLE, fill
 
 GOLDEN = Path(__file__).parent / "fixtures" / "reports"
-CHART_SRC = "wirewatch-2026-11-27.png"
+CHART_SRC = "wirewatch-2026-11-27.png"  # any fixed URL; the chart has its own golden
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_regenerating_a_past_day_is_identical(session: Session) -> None:
     again = build_report(session, DAY, TZ, TOPICS, SOURCES)
     for fmt in FORMATS:
         assert render_report(first, fmt) == render_report(again, fmt)
-    assert trend_png(first) == trend_png(again)
+    assert trend_svg(first) == trend_svg(again)
 
 
 def test_day_content(day_report: dict) -> None:
@@ -147,13 +147,23 @@ def test_csv_has_one_row_per_match_and_defuses_formulas(day_report: dict) -> Non
     assert XSS_TITLE.split()[0] in render_report(day_report, "csv")
 
 
-def test_chart_is_deterministic_png(day_report: dict) -> None:
-    png = trend_png(day_report)
-    assert png == trend_png(day_report)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (CHART_WIDTH_PX, CHART_HEIGHT_PX)
-    assert b"Software" not in png and b"Creation" not in png
+def test_chart_is_a_deterministic_svg(day_report: dict) -> None:
+    svg = trend_svg(day_report)
+    path = GOLDEN / "wirewatch-2026-11-27-chart.svg"
+    if os.environ.get("WIREWATCH_UPDATE_GOLDEN") == "1":
+        path.write_text(svg, encoding="utf-8", newline="")
+    assert svg == path.read_text(encoding="utf-8"), f"{path.name} differs from the golden file"
+    root = ElementTree.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (root.get("width"), root.get("height")) == (str(CHART_WIDTH_PX), str(CHART_HEIGHT_PX))
+    # nothing that changes from run to run: no generated ids, no times, no random numbers
+    assert not [e for e in root.iter() if "id" in e.attrib]
+    assert re.findall(r"\d{4}-\d\d-\d\d", svg) == ["2026-11-27"]  # only the report's day
+    assert not re.search(r"\d\d:\d\d", svg)
+    lines = root.findall("{http://www.w3.org/2000/svg}g")
+    assert [g.findtext("{http://www.w3.org/2000/svg}title") for g in lines] == [
+        t["id"] for t in day_report["topics"]
+    ]
 
 
 def _conforms(value: object, node: dict, root: dict, where: str) -> None:

@@ -142,6 +142,26 @@ def test_unreachable_database_is_one_line_without_password() -> None:
     assert "\n" not in message
 
 
+def test_commands_name_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    """Every command that opens a session pings first: the error says which database."""
+    from click.testing import CliRunner
+
+    from wirewatch.cli import cli
+
+    config = tmp_path / "w.toml"
+    config.write_text(
+        'builtin_sources = false\n[database]\nurl = "postgresql://wire:s3cret@127.0.0.1:1/'
+        'nowhere?connect_timeout=2"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "sources"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "wirewatch: error: database unreachable: postgresql+psycopg://wire:***@127.0.0.1:1/"
+    )
+    assert "s3cret" not in result.output and result.stderr.count("\n") == 1
+
+
 def test_unsupported_url_is_refused() -> None:
     with pytest.raises(StorageError, match="unsupported database URL: mysql://u:\\*\\*\\*@h/d"):
         make_engine("mysql://u:pw@h/d")

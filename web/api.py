@@ -10,10 +10,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from storage.browse import ListedArticle, article_detail, list_articles
-from storage.sources import source_overview
 from web.openapi import spec
-from web.pages import MAX_ARTICLE_ID, site_of
+from web.pages import MAX_ARTICLE_ID, site_of, source_rows, topic_summaries
 from web.params import encode_cursor
+
+_SOURCE_FIELDS = (
+    "source",
+    "enabled",
+    "language",
+    "last_poll",
+    "last_status",
+    "new_24h",
+    "failures",
+    "next_poll",
+    "interval",
+    "error",
+)
 
 
 def _time(when: datetime | None) -> str | None:
@@ -87,45 +99,18 @@ def api_topics(request: Request) -> Response:
     site = site_of(request)
     with site.session() as session:
         trends = site.trends(session)
-    return JSONResponse(
-        {
-            "topics": [
-                {
-                    "id": tid,
-                    "name": name,
-                    "today": trends[tid][-1],
-                    "week": sum(trends[tid][-7:]),
-                    "trend": trends[tid],
-                }
-                for tid, name in site.settings.topics.items()
-            ]
-        }
-    )
+    return JSONResponse({"topics": topic_summaries(site, trends)})
 
 
 def api_sources(request: Request) -> Response:
     """Every configured source with its polling state (`wirewatch sources --format json`)."""
-    site = site_of(request)
-    configured = {s.name: s for s in site.settings.sources}
-    with site.session() as session:
-        rows = source_overview(session, list(configured), datetime.now(UTC))
-    out = []
-    for row in rows:
-        src = configured[row["source"]]
-        out.append(
-            {
-                "source": row["source"],
-                "enabled": src.enabled,
-                "language": src.language,
-                "last_poll": _time(row["last_poll"]),
-                "last_status": row["last_status"],
-                "new_24h": row["new_24h"],
-                "failures": row["failures"],
-                "next_poll": _time(row["next_poll"]),
-                "interval": row["interval"],
-                "error": row["error"],
-            }
-        )
+    out = [
+        {
+            key: _time(row[key]) if key in ("last_poll", "next_poll") else row[key]
+            for key in _SOURCE_FIELDS
+        }
+        for row in source_rows(site_of(request))
+    ]
     return JSONResponse({"sources": out})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,21 @@ def home(request: Request) -> Response:
         for h in health
         if not h["failures"] and (h["newest"] is None or h["newest"] < now - timedelta(hours=24))
     ]
-    topics = [
+    return render(
+        request,
+        "home.html",
+        topics=topic_summaries(site, trends),
+        failing=failing,
+        silent=silent,
+        total=len(names),
+        today=site.today().date().isoformat(),
+    )
+
+
+def topic_summaries(site: Site, trends: Mapping[str, list[int]]) -> list[dict[str, Any]]:
+    """Each configured topic with its matches today, over 7 days and per day over 30 days
+    (the home page and ``/api/topics``)."""
+    return [
         {
             "id": tid,
             "name": name,
@@ -59,15 +74,18 @@ def home(request: Request) -> Response:
         }
         for tid, name in site.settings.topics.items()
     ]
-    return render(
-        request,
-        "home.html",
-        topics=topics,
-        failing=failing,
-        silent=silent,
-        total=len(names),
-        today=site.today().date().isoformat(),
-    )
+
+
+def source_rows(site: Site) -> list[dict[str, Any]]:
+    """Every configured source's polling state (`source_overview`) with its ``enabled``
+    flag and ``language`` (the sources page and ``/api/sources``)."""
+    configured = {s.name: s for s in site.settings.sources}
+    with site.session() as session:
+        rows = source_overview(session, list(configured), datetime.now(UTC))
+    for row in rows:
+        src = configured[row["source"]]
+        row.update(enabled=src.enabled, language=src.language)
+    return rows
 
 
 def topic_page(request: Request) -> Response:
@@ -138,14 +156,7 @@ def article_page(request: Request) -> Response:
 
 def sources_page(request: Request) -> Response:
     """`wirewatch sources` as a table."""
-    site = site_of(request)
-    configured = {s.name: s for s in site.settings.sources}
-    with site.session() as session:
-        rows = source_overview(session, list(configured), datetime.now(UTC))
-    for row in rows:
-        src = configured[row["source"]]
-        row.update(enabled=src.enabled, language=src.language)
-    return render(request, "sources.html", rows=rows)
+    return render(request, "sources.html", rows=source_rows(site_of(request)))
 
 
 def reports_page(request: Request) -> Response:

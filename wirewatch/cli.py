@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from wirewatch.clikit import (
+    SUMMARY_COLUMNS,
     TEXT,
     State,
     check_topics,
+    crawl_rows,
     errors_as_messages,
     finish_crawl_command,
     open_session,
@@ -28,7 +30,7 @@ from wirewatch.clikit import (
     run_guarded,
     state,
 )
-from wirewatch.output import FORMATS, render
+from wirewatch.output import emit_rows, output_options
 
 logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +87,7 @@ def cli(ctx: click.Context, config_path: str | None, log_format: str, verbose: b
 @click.option(
     "--source", "sources", multiple=True, type=TEXT, help="Crawl only this source (repeatable)."
 )
+@output_options
 def crawl(sources: tuple[str, ...]) -> None:
     """Crawl the configured sources once, now, and print a per-source summary."""
     from pipelines.extract import start_fork_server
@@ -94,25 +97,8 @@ def crawl(sources: tuple[str, ...]) -> None:
 
     with errors_as_messages():
         summary = run_crawl(state().config, list(sources) or None, verbose=state().verbose)
-    rows = [
-        {
-            "source": c.source,
-            "fetched": c.fetched,
-            "new": c.new,
-            "updated": c.updated,
-            "unchanged": c.unchanged,
-            "flagged": c.flagged,
-            "failed": c.failed,
-        }
-        for c in summary.counts
-    ]
-    click.echo(
-        render(
-            rows, "table", ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
-        ),
-        nl=False,
-    )
-    finish_crawl_command(summary, "crawled")
+    fmt = emit_rows(crawl_rows(summary), SUMMARY_COLUMNS)
+    finish_crawl_command(summary, "crawled", notes_to_stderr=fmt != "table")
 
 
 @cli.command()
@@ -135,7 +121,7 @@ def crawl(sources: tuple[str, ...]) -> None:
     help="relevance: stories about a topic first, then mentions; newest first within each.",
 )
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options
 @click.option(
     "-v", "--verbose", is_flag=True, help="Also show how each publication time was chosen."
 )
@@ -149,7 +135,6 @@ def query(
     relevance: str | None,
     sort: str,
     limit: int,
-    fmt: str,
     verbose: bool,
 ) -> None:
     """Search the collected articles. Dates are in the report time zone unless they carry one."""
@@ -174,10 +159,8 @@ def query(
         )
         with open_session(config) as session:
             rows = [_article_dict(r) for r in find_articles(session, flt)]
-    columns = QUERY_COLUMNS if fmt == "table" else JSON_COLUMNS
-    if verbose and fmt != "table":
-        columns = (*columns, "published_origin", "published_note")
-    click.echo(render(rows, fmt, columns), nl=False)
+    columns = (*JSON_COLUMNS, "published_origin", "published_note") if verbose else JSON_COLUMNS
+    fmt = emit_rows(rows, columns, table_columns=QUERY_COLUMNS)
     if verbose and fmt == "table":  # the notes are too long for a table cell
         for row in rows:
             click.echo(f"{row['url']}\n  published: {row['published_note'] or 'no date found'}")
@@ -277,18 +260,23 @@ def db_check() -> None:
 
 
 @cli.command("config")
+@output_options
 def config_cmd() -> None:
-    """Validate the configuration and show what it resolves to."""
+    """Validate the configuration and show what it resolves to (passwords hidden)."""
     with errors_as_messages():
         config = state().config
     from sqlalchemy.engine import make_url
 
-    click.echo(f"config file: {config.path or '(built-in defaults)'}")
-    click.echo(f"data dir:    {config.data_dir}")
-    click.echo(f"database:    {make_url(config.database_url).render_as_string(hide_password=True)}")
-    click.echo(f"topics:      {', '.join(sorted(config.topics))}")
     enabled = [s.name for s in config.sources if s.enabled]
-    click.echo(f"sources:     {len(enabled)} enabled: {', '.join(enabled)}")
+    settings: list[tuple[str, Any]] = [
+        ("config file", str(config.path) if config.path else "(built-in defaults)"),
+        ("data dir", str(config.data_dir)),
+        ("database", make_url(config.database_url).render_as_string(hide_password=True)),
+        ("topics", sorted(config.topics)),
+        ("sources enabled", enabled),
+    ]
+    rows = [{"key": key, "value": value} for key, value in settings]
+    emit_rows(rows, ("key", "value"), table_width=None)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -300,9 +288,10 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-from wirewatch.cli_report import report  # noqa: E402
+from wirewatch.cli_report import deliveries, report  # noqa: E402
 
 cli.add_command(report)
+cli.add_command(deliveries)
 
 from wirewatch.cli_sources import backfill, poll, sources  # noqa: E402
 

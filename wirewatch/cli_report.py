@@ -20,11 +20,13 @@ import click
 from wirecore.errors import ConfigError
 from wirewatch.clikit import TEXT, check_day, check_topics, errors_as_messages, open_session, state
 from wirewatch.config import Config
+from wirewatch.output import emit_rows, output_options
 
 logger = logging.getLogger(__name__)
 
 FORMAT_CHOICES = ("md", "html", "json", "csv")
 """Formats `--format` accepts (the same as reports.render.FORMATS)."""
+DELIVERY_COLUMNS = ("attempted_at", "channel", "target", "attempt", "status", "error")
 
 
 @click.command()
@@ -76,6 +78,31 @@ def report(
                 click.echo(text, nl=False)
 
 
+@click.command("deliveries")
+@click.option(
+    "--date",
+    "day",
+    type=TEXT,
+    help="The report's day (YYYY-MM-DD, report time zone); default: yesterday.",
+)
+@output_options
+def deliveries(day: str | None) -> None:
+    """Every recorded delivery attempt of one day's report: channel, target, attempt, outcome."""
+    from storage.report_queries import deliveries_for
+
+    with errors_as_messages():
+        config = state().config
+        the_day = parse_day(day, config.report.timezone)
+        with open_session(config) as session:
+            rows = [
+                {c: getattr(r, c) for c in DELIVERY_COLUMNS}
+                for r in deliveries_for(session, the_day)
+            ]
+    for row in rows:
+        row["attempted_at"] = row["attempted_at"].replace(microsecond=0)
+    emit_rows(rows, DELIVERY_COLUMNS)
+
+
 def parse_day(value: str | None, timezone: str) -> date:
     """The ``--date`` value as a date; default: yesterday in the report time zone."""
     if value is None:
@@ -96,26 +123,26 @@ def _build(config: Config, day: date, topics: list[str]) -> dict[str, Any]:
 
 
 def _render_one(data: dict[str, Any], fmt: str) -> str:
-    from reports.render import png_data_uri, render_report
+    from reports.render import render_report, svg_data_uri
 
     if fmt != "html":
         return render_report(data, fmt)
-    from reports.chart import trend_png
+    from reports.chart import trend_svg
 
-    return render_report(data, "html", chart_src=png_data_uri(trend_png(data)))
+    return render_report(data, "html", chart_src=svg_data_uri(trend_svg(data)))
 
 
 def _send(config: Config, day: date, data: dict[str, Any]) -> None:
     """Write every format first, then deliver; delivery failures are logged and recorded."""
-    from reports.chart import trend_png
+    from reports.chart import trend_svg
     from reports.delivery.files import write_report_files
     from reports.delivery.send import deliver
     from reports.delivery.smtp import CHART_CID
-    from reports.render import FORMATS, png_data_uri, render_report
+    from reports.render import FORMATS, render_report, svg_data_uri
 
-    chart = trend_png(data)
+    chart = trend_svg(data)
     rendered = {
-        fmt: render_report(data, fmt, chart_src=png_data_uri(chart) if fmt == "html" else None)
+        fmt: render_report(data, fmt, chart_src=svg_data_uri(chart) if fmt == "html" else None)
         for fmt in FORMATS
     }
     paths = write_report_files(config.report_dir, day, rendered)
@@ -129,7 +156,7 @@ def _send(config: Config, day: date, data: dict[str, Any]) -> None:
         data,
         text=rendered["md"],
         html=render_report(data, "html", chart_src=f"cid:{CHART_CID}"),
-        chart_png=chart,
+        chart_svg=chart,
         settings=settings,
         record=_recorder(config, day),
         report_files=[p.name for p in paths],

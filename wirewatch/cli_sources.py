@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
 from wirecore.errors import ConfigError
 from wirewatch.clikit import (
+    SUMMARY_COLUMNS,
     TEXT,
     check_day,
+    crawl_rows,
     errors_as_messages,
     finish_crawl_command,
     open_session,
+    parse_when,
     state,
 )
-from wirewatch.output import FORMATS, render
+from wirewatch.output import emit_rows, output_options
 
 SOURCE_COLUMNS = (
     "source",
@@ -32,15 +36,15 @@ SOURCE_COLUMNS = (
     "error",
 )
 CHECK_COLUMNS = ("source", "discovery", "extraction", "date", "language", "feed", "article")
+FAILURE_COLUMNS = ("occurred_at", "source", "stage", "http_status", "reason", "url")
 MAX_BACKFILL_DAYS = 3660
 """Most days one `wirewatch backfill` walks (ten years)."""
-SUMMARY_COLUMNS = ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
 
 
 @click.group("sources", invoke_without_command=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@output_options
 @click.pass_context
-def sources(ctx: click.Context, fmt: str) -> None:
+def sources(ctx: click.Context) -> None:
     """List every source with its polling state (or run a subcommand)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -63,30 +67,58 @@ def sources(ctx: click.Context, fmt: str) -> None:
         for key in ("last_poll", "next_poll"):
             if isinstance(row[key], datetime):
                 row[key] = row[key].replace(microsecond=0)
-    click.echo(render(rows, fmt, SOURCE_COLUMNS), nl=False)
+    emit_rows(rows, SOURCE_COLUMNS)
 
 
 @sources.command("check")
 @click.option(
     "--source", "names", multiple=True, type=TEXT, help="Check only this source (repeatable)."
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-def sources_check(names: tuple[str, ...], fmt: str) -> None:
+@output_options
+def sources_check(names: tuple[str, ...]) -> None:
     """Fetch one feed and one article per source; report what still works. Exit 1 on a failure."""
     from wirewatch.canary import run_canary
 
     with errors_as_messages():
         results = run_canary(state().config, list(names) or None)
     rows = [{k: getattr(r, k) for k in CHECK_COLUMNS} for r in results]
-    click.echo(render(rows, fmt, CHECK_COLUMNS), nl=False)
+    emit_rows(rows, CHECK_COLUMNS)
     if any(not r.ok for r in results):
         sys.exit(1)
+
+
+@sources.command("failures")
+@click.option("--source", "names", multiple=True, type=TEXT, help="Only this source (repeatable).")
+@click.option("--since", type=TEXT, help="From (YYYY-MM-DD or ISO 8601; default: 24 h ago).")
+@click.option("--until", type=TEXT, help="Before (a date includes that whole day; default: now).")
+@output_options
+def sources_failures(names: tuple[str, ...], since: str | None, until: str | None) -> None:
+    """Each recorded fetch, feed and page failure in a time window, oldest first."""
+    from storage.queries import failures_between
+
+    with errors_as_messages():
+        config = state().config
+        for name in names:
+            config.source(name)  # an unknown name is a usage error
+        tz = ZoneInfo(config.report.timezone)
+        now = datetime.now(UTC)
+        start = parse_when(since, tz) if since else now - timedelta(hours=24)
+        end = parse_when(until, tz, end_of_day=True) if until else now
+        with open_session(config) as session:
+            found = failures_between(session, start, end)
+    rows = [
+        {c: getattr(f, c) for c in FAILURE_COLUMNS} for f in found if not names or f.source in names
+    ]
+    for row in rows:
+        row["occurred_at"] = row["occurred_at"].replace(microsecond=0)
+    emit_rows(rows, FAILURE_COLUMNS)
 
 
 @click.command("poll")
 @click.option(
     "--source", "names", multiple=True, type=TEXT, help="Poll only this source (repeatable)."
 )
+@output_options
 def poll(names: tuple[str, ...]) -> None:
     """Poll the sources politely once: conditional requests, only new or changed articles."""
     from wirewatch.crawl import run_crawl
@@ -95,9 +127,8 @@ def poll(names: tuple[str, ...]) -> None:
         summary = run_crawl(
             state().config, list(names) or None, verbose=state().verbose, incremental=True
         )
-    rows = [{k: getattr(c, k) for k in SUMMARY_COLUMNS} for c in summary.counts]
-    click.echo(render(rows, "table", SUMMARY_COLUMNS), nl=False)
-    finish_crawl_command(summary, "polled")
+    fmt = emit_rows(crawl_rows(summary), SUMMARY_COLUMNS)
+    finish_crawl_command(summary, "polled", notes_to_stderr=fmt != "table")
 
 
 @click.command("backfill")

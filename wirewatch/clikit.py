@@ -129,11 +129,12 @@ def check_topics(config: Config, topics: tuple[str, ...]) -> None:
 
 @contextmanager
 def open_session(config: Config) -> Iterator[Any]:
-    from storage.db import make_engine, make_sessionmaker
+    from storage.db import make_engine, make_sessionmaker, ping
     from storage.migrate import upgrade
 
     engine = make_engine(config.database_url)
     try:
+        ping(engine)  # an unreachable database is named (password hidden) in one line
         upgrade(engine)
         with make_sessionmaker(engine)() as session:
             yield session
@@ -141,13 +142,28 @@ def open_session(config: Config) -> Iterator[Any]:
         engine.dispose()
 
 
-def finish_crawl_command(summary: Any, verb: str) -> None:
+SUMMARY_COLUMNS = ("source", "fetched", "new", "updated", "unchanged", "flagged", "failed")
+"""The per-source columns `crawl` and `poll` print."""
+
+
+def crawl_rows(summary: Any) -> list[dict[str, Any]]:
+    """One row of `SUMMARY_COLUMNS` per source of a crawl's summary."""
+    return [{k: getattr(c, k) for k in SUMMARY_COLUMNS} for c in summary.counts]
+
+
+def finish_crawl_command(summary: Any, verb: str, *, notes_to_stderr: bool = False) -> None:
     """Print a crawl's closing line; exit 1 when not all was stored, the crawl was
-    interrupted, or nothing could be crawled."""
+    interrupted, or nothing could be crawled.
+
+    ``notes_to_stderr`` keeps stdout for the rows alone (the machine-readable formats).
+    """
     status = f" (run {summary.status})" if summary.status not in ("unknown", "ok") else ""
-    click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}")
+    click.echo(f"run {summary.run_id}: {summary.finish_reason}{status}", err=notes_to_stderr)
     if summary.undated:
-        click.echo(f"{summary.undated} new article(s) stored without a publication time")
+        click.echo(
+            f"{summary.undated} new article(s) stored without a publication time",
+            err=notes_to_stderr,
+        )
     if summary.problem:
         click.echo(f"wirewatch: error: {' '.join(summary.problem.split())}", err=True)
         sys.exit(1)

@@ -1,15 +1,89 @@
-"""One set of output formats for every command that prints records: table, json, csv, ndjson."""
+"""One set of output formats for every command that prints records: table, json, csv, ndjson.
+
+A command that prints rows takes the options with ``@output_options`` and prints with
+``emit_rows``; ``is_row_command`` tells a test which commands carry them (sqlite-utils'
+shared ``--json/--csv/--table`` options are the model).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 FORMATS = ("table", "json", "csv", "ndjson")
+"""Every ``--format`` a row-printing command accepts; ``table`` is the default."""
+
+FORMAT_HELP = (
+    "Output format: an aligned text table, a JSON array of objects, CSV with a header row, "
+    "or newline-delimited JSON (one object per line)."
+)
+_META_KEY = "wirewatch.output.format"
+_MARK = "__wirewatch_rows__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(func: F) -> F:
+    """Give a command the shared ``--format table|json|csv|ndjson`` option.
+
+    The chosen format is kept on the click context for `emit_rows`; the command's own
+    function does not receive it.
+    """
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        ctx.meta[_META_KEY] = value
+        return value
+
+    option = click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        expose_value=False,
+        callback=remember,
+        help=FORMAT_HELP,
+    )
+    setattr(func, _MARK, True)
+    return option(func)
+
+
+def is_row_command(command: click.Command) -> bool:
+    """Whether ``command`` was declared with `output_options`."""
+    return bool(getattr(command.callback, _MARK, False))
+
+
+def chosen_format() -> str:
+    """The ``--format`` of the running command (click shares ``meta`` with subcommands)."""
+    meta = click.get_current_context().meta
+    if _META_KEY not in meta:
+        raise RuntimeError("emit_rows() in a command without @output_options")
+    return str(meta[_META_KEY])
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    table_columns: Sequence[str] | None = None,
+    table_width: int | None = 60,
+) -> str:
+    """Print ``rows`` on stdout in the command's ``--format``; return the format used.
+
+    ``table_columns`` (default: ``columns``) are the narrower columns of the text table,
+    whose cells are cut to ``table_width`` characters (``None``: never cut).
+    """
+    fmt = chosen_format()
+    if fmt == "table":
+        click.echo(table(rows, table_columns or columns, table_width), nl=False)
+    else:
+        click.echo(render(rows, fmt, columns), nl=False)
+    return fmt
 
 
 def _plain(value: Any) -> Any:
@@ -55,8 +129,8 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str]) 
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int = 60) -> str:
-    """A plain aligned text table; long cells are cut to ``width`` characters."""
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int | None = 60) -> str:
+    """A plain aligned text table; long cells are cut to ``width`` characters (if given)."""
     cells = [[_clip(_cell(r.get(k)), width) for k in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
@@ -67,6 +141,6 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], width: int 
     return "\n".join(lines) + "\n"
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int | None) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"

@@ -32,7 +32,7 @@ def deliver(
     *,
     text: str,
     html: str | None,
-    chart_png: bytes | None,
+    chart_svg: str | None,
     settings: DeliverySettings,
     record: Recorder,
     report_files: list[str] | None = None,
@@ -45,7 +45,7 @@ def deliver(
     )
     if settings.email is not None:
         email = settings.email
-        msg = smtp.build_message(email, subject=subject, text=text, html=html, chart_png=chart_png)
+        msg = smtp.build_message(email, subject=subject, text=text, html=html, chart_svg=chart_svg)
         outcomes.append(
             _attempt(
                 "email",

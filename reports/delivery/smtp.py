@@ -19,7 +19,7 @@ def build_message(
     subject: str,
     text: str,
     html: str | None,
-    chart_png: bytes | None,
+    chart_svg: str | None,
 ) -> EmailMessage:
     """A multipart email: text/plain, then text/html with the chart as a related image."""
     msg = EmailMessage()
@@ -31,10 +31,11 @@ def build_message(
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
-        if chart_png is not None:
+        if chart_svg is not None:
             html_part = msg.get_body(preferencelist=("html",))
             if isinstance(html_part, MIMEPart):
-                html_part.add_related(chart_png, "image", "png", cid=f"<{CHART_CID}>")
+                svg = chart_svg.encode("utf-8")
+                html_part.add_related(svg, "image", "svg+xml", cid=f"<{CHART_CID}>")
     return msg
 
 

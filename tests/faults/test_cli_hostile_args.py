@@ -53,6 +53,13 @@ CASES: list[tuple[str, list[str | bytes]]] = [
     ("poll-source-huge-name", ["poll", "--source", "x" * 5000]),
     ("sources-format-bad-utf8", ["sources", "--format", BAD]),
     ("sources-check-unknown", ["sources", "check", "--source", "nope"]),
+    ("sources-failures-since-year-1", ["sources", "failures", "--since", "0001-01-01"]),
+    ("sources-failures-until-not-a-date", ["sources", "failures", "--until", "2026-13-45"]),
+    ("sources-failures-source-bad-utf8", ["sources", "failures", "--source", BAD]),
+    ("sources-failures-source-unknown", ["sources", "failures", "--source", "nope"]),
+    ("deliveries-date-year-9999", ["deliveries", "--date", "9999-12-31"]),
+    ("deliveries-date-bad-utf8", ["deliveries", "--date", BAD]),
+    ("deliveries-format-bad", ["deliveries", "--format", "xml"]),
     ("backfill-since-year-1", ["backfill", "--source", "x", "--since", "0001-01-01"]),
     (
         "backfill-until-year-9999",
