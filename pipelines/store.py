@@ -34,7 +34,7 @@ from twisted.internet import task
 
 from pipelines import spool
 from pipelines.runstate import failure_of, run_status, source_policy
-from pipelines.simhash import fingerprint
+from pipelines.storykeys import LINKER, story_print
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
 from storage import backfill, identity, runs, sources, writes
@@ -263,11 +263,11 @@ class StorePipeline:
             outcomes = writes.store_articles(session, self.run_id, resolved)
             identity.remember_keys(session, {r.url for r in resolved}, identity_key)
             changed = [
-                (r.url, r.simhash if r.simhash is not None else fingerprint(r.text), r.fetched_at)
+                story_print(r)
                 for r, outcome in zip(resolved, outcomes, strict=True)
                 if outcome != "unchanged"
             ]
-            identity.assign_clusters(session, changed)
+            identity.assign_clusters(session, changed, linker=LINKER)
             writes.record_failures(session, self.run_id, failures)
             sources.record_feed_polls(session, polls)
             sources.mark_links_seen(session, links)
