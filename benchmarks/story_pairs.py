@@ -1,6 +1,6 @@
 """Pairwise precision and recall of story clusters on the hand-labelled story pairs.
 
-    .venv/bin/python -m benchmarks.story_pairs
+    .venv/bin/python -m benchmarks.story_pairs [--scale]
 
 The set (``tests/fixtures/story_pairs/articles.toml``) is hand-written wire copy in
 English, Russian and Japanese, each article labelled with the event it reports. Every
@@ -14,25 +14,32 @@ Two ways of grouping are scored, overall and split within one language / across 
 - ``stored``: the clusters the store pipeline writes (simhash, then story keys), made by
   storing the articles in publication order into a fresh SQLite database, exactly as a
   crawl does. It also prints the linker's cost per article.
+
+With ``WIREWATCH_CORPUS`` set it also lists the pairs it links among one day of real
+TASS politics stories. ``--scale`` also times one store batch against 10,000 stored
+articles on the same topic.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+import json
+import os
 import sys
 import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
 from sqlalchemy import create_engine
 
 from pipelines.simhash import distance, fingerprint
-from pipelines.storykeys import LINKER, story_print
+from pipelines.storykeys import LINKER, THRESHOLD, link_score, story_keys, story_print
 from pipelines.topics import compile_topics
 from storage import identity
 from storage.db import make_sessionmaker
@@ -183,10 +190,91 @@ def report(out: Callable[[str], object] = print) -> dict[str, dict[str, Scores]]
     return results
 
 
+def cost_at_scale(
+    stored: int = 10000, batch: int = 100, out: Callable[[str], object] = print
+) -> None:
+    """Time one store batch against a database already holding ``stored`` articles of the
+    last three days, all on the set's topic (the worst case for key lookups): clustering
+    with story keys against simhash only, per article."""
+    articles = load()
+    engine = create_engine("sqlite://")
+    upgrade(engine)
+    start = max(_when(a) for a in articles)
+    with make_sessionmaker(engine)() as session:
+        run = start_run(session, sorted({a.record.source for a in articles}))
+        for first in range(0, stored + 2 * batch, 500):
+            chunk = [_copy(articles, n, start) for n in range(first, first + 500)]
+            store_articles(session, run, chunk)
+            if first < stored:
+                identity.assign_clusters(session, [story_print(r) for r in chunk], linker=LINKER)
+        session.commit()
+        timings = {}
+        for name, linker, offset in (
+            ("simhash only", None, stored),
+            ("with keys", LINKER, stored + batch),
+        ):
+            records = [_copy(articles, n, start) for n in range(offset, offset + batch)]
+            prints = [story_print(r) for r in records]
+            began = time.perf_counter()
+            identity.assign_clusters(session, prints, linker=linker)
+            timings[name] = 1000 * (time.perf_counter() - began) / batch
+        session.rollback()
+    engine.dispose()
+    began = time.perf_counter()
+    for a in articles * 10:
+        story_print(a.record)
+    keys_ms = 1000 * (time.perf_counter() - began) / (len(articles) * 10)
+    out(f"a batch of {batch} against {stored} stored articles of 3 days (SQLite, in memory):")
+    for name, ms in timings.items():
+        out(f"  assign_clusters {name}: {ms:.2f} ms per article")
+    out(f"  story keys of one article (lexicon, figures, dates): {keys_ms:.2f} ms")
+
+
+def corpus_links(corpus: Path, out: Callable[[str], object] = print) -> list[tuple[str, str]]:
+    """Pairs the linker joins among one day's real TASS politics stories (the corpus's
+    ``texts/tass-scraper-opnweb``), printed by title for a reader to judge: none of them
+    is labelled, so this shows false links, not a precision."""
+    path = corpus / "texts" / "tass-scraper-opnweb" / "politics_20.json"
+    if not path.is_file():
+        return []
+    stories = []
+    for item in json.loads(path.read_text(encoding="utf-8")):
+        at = datetime.fromisoformat(item["date"]).replace(tzinfo=UTC)
+        keys = story_keys(item["title"], " ".join(item["content"]), (), at)
+        stories.append((item["title"], at, keys))
+    linked = [
+        (a[0], b[0])
+        for a, b in itertools.combinations(stories, 2)
+        if link_score(a[2], b[2], a[1], b[1]) >= THRESHOLD
+    ]
+    out(f"corpus: {len(stories)} TASS politics stories of one day, {len(linked)} pairs linked")
+    for a, b in linked:
+        out(f"  {a[:60]} | {b[:60]}")
+    return linked
+
+
+def _copy(articles: list[Labelled], n: int, start: datetime) -> ArticleRecord:
+    """The n-th synthetic article: a labelled one under a new URL, spread over 3 days."""
+    base = articles[n % len(articles)].record
+    at = start - timedelta(minutes=(n * 7) % (3 * 24 * 60))
+    text = f"{base.text} ({n})"
+    return dataclasses.replace(
+        base,
+        url=f"{base.url}/{n}",
+        text=text,
+        published=at,
+        fetched_at=at,
+        simhash=fingerprint(text),
+    )
+
+
 def _when(item: Labelled) -> datetime:
     return item.record.published or item.record.fetched_at
 
 
 if __name__ == "__main__":
     report()
-    sys.exit(0)
+    if os.environ.get("WIREWATCH_CORPUS"):
+        corpus_links(Path(os.environ["WIREWATCH_CORPUS"]))
+    if "--scale" in sys.argv:
+        cost_at_scale()

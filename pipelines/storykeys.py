@@ -11,6 +11,7 @@ other. Keys are plain strings, so storage can index and compare them without thi
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -36,8 +37,13 @@ REACTIONS = frozenset({"v:protest", "v:statement"})
 only these does not make two articles one story when both name what was answered."""
 
 MIN_EVIDENCE = 3.0
-"""Least weight of shared entities, events, figures and dates (one entity and one event is
-2.5): two short notes that both name only the Kurils and drills are not thereby one story."""
+"""Least weight of shared entities, events (beside reactions), figures and dates, of which
+one must be an event or a figure: two notes that name only the Kurils and drills (2.5),
+or two answers of one minister's interview on one day (who spoke, not what happened),
+are not thereby one story."""
+
+MAX_KEY = 80
+"""Longest key stored (``story_keys.key``); longer ones (a 90-digit "figure") are dropped."""
 
 _FORMS = {form: key for key, forms in LEXICON.items() for form in forms}
 
@@ -73,9 +79,9 @@ def story_keys(
     keys.update(_number_key(m.group(0)) for m in _NUMBER.finditer(body))
     keys.update(f"t:{t}" for t in topics)
     if published is not None:
-        keys.update(f"d:{d.isoformat()}" for d in named_dates(body, published.date()))
-    keys.discard("")
-    return frozenset(keys)
+        with contextlib.suppress(OverflowError):  # a date at the end of the calendar
+            keys.update(f"d:{d.isoformat()}" for d in named_dates(body, published.date()))
+    return frozenset(k for k in keys if 2 < len(k) <= MAX_KEY)
 
 
 def _number_key(raw: str) -> str:
@@ -84,7 +90,10 @@ def _number_key(raw: str) -> str:
     digits = raw.replace("\u00a0", " ")
     if "万" in digits:
         high, _, low = digits.partition("万")
-        value = int(high.replace(",", "").replace(" ", "") or 0) * 10000 + int(low or 0)
+        try:
+            value = round(float(high.replace(",", "").replace(" ", "")) * 10000) + int(low or 0)
+        except ValueError:
+            return ""
         return f"n:{value}"
     parts = re.split(r"[ ,.]", digits)
     if all(len(p) == 3 for p in parts[1:]):
@@ -130,7 +139,8 @@ def link_score(
     shared = a & b
     if not any(k[:2] == "e:" for k in shared):
         return 0.0
-    if sum(weight(k) for k in shared if k[:1] in "evnd") < MIN_EVIDENCE:
+    evidence = [k for k in shared if k[:1] in "evnd" and k not in REACTIONS]
+    if not any(k[:1] in "vn" for k in evidence) or sum(map(weight, evidence)) < MIN_EVIDENCE:
         return 0.0
     a_events = {k for k in a if k[:2] == "v:"}
     b_events = {k for k in b if k[:2] == "v:"}

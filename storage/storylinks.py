@@ -120,5 +120,8 @@ def save_keys(session: Session, keys: dict[int, frozenset[str]]) -> None:
         return
     session.execute(delete(_KEYS).where(_KEYS.c.article_id.in_(sorted(keys))))
     rows = [{"article_id": a, "key": k} for a, found in keys.items() for k in sorted(found)]
-    if rows:
-        session.execute(insert_stmt(session, _KEYS), rows)
+    if rows:  # another writer may have stored the same article's keys meanwhile
+        stmt = insert_stmt(session, _KEYS).on_conflict_do_nothing(
+            index_elements=["article_id", "key"]
+        )
+        session.execute(stmt, rows)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -216,3 +218,22 @@ def test_hand_labelled_pairs_stay_above_the_floors() -> None:
         assert stored[part].precision >= PRECISION_FLOOR[part], part
         assert stored[part].recall >= RECALL_FLOOR[part], part
     assert stored["cross"].recall > simhash["cross"].recall
+
+
+def test_keys_never_fail_or_overflow_a_column() -> None:
+    """Any text and any publication time give keys that fit ``story_keys.key``."""
+    odd = "9" * 100 + " 1.5万 0日 32日 31 февраля Feb 30 on Sunday 1,2,3,4 5.6.7"
+    for at in (utc(2026, 1, 1), utc(1, 1, 3), utc(9999, 12, 30)):
+        keys = story_keys(odd, odd, ["t" * 200], at)
+        assert keys and all(len(k) <= 80 for k in keys)
+    assert "n:15000" in story_keys("1.5万人", "")
+
+
+def test_real_wire_copy_of_one_day_is_rarely_linked() -> None:
+    """One day of real TASS politics stories (20, all different stories by a reader's
+    judgement): at most the two pairs the linker joined when this was measured."""
+    root = os.environ.get("WIREWATCH_CORPUS")
+    if not root:
+        pytest.skip("WIREWATCH_CORPUS is not set")
+    linked = story_pairs.corpus_links(Path(root), out=lambda line: None)
+    assert len(linked) <= 2
