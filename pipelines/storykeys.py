@@ -37,10 +37,10 @@ REACTIONS = frozenset({"v:protest", "v:statement"})
 only these does not make two articles one story when both name what was answered."""
 
 MIN_EVIDENCE = 3.0
-"""Least weight of shared entities, events (beside reactions), figures and dates, of which
-one must be an event or a figure: two notes that name only the Kurils and drills (2.5),
-or two answers of one minister's interview on one day (who spoke, not what happened),
-are not thereby one story."""
+"""Least weight of shared entities, events, figures and dates, among which must be an event
+beside `REACTIONS` or a figure: two notes that name only the Kurils and drills (2.5), or
+two answers of one minister's interview on one day (who spoke, not what happened), are
+not thereby one story."""
 
 MAX_KEY = 80
 """Longest key stored (``story_keys.key``); longer ones (a 90-digit "figure") are dropped."""
@@ -139,8 +139,9 @@ def link_score(
     shared = a & b
     if not any(k[:2] == "e:" for k in shared):
         return 0.0
-    evidence = [k for k in shared if k[:1] in "evnd" and k not in REACTIONS]
-    if not any(k[:1] in "vn" for k in evidence) or sum(map(weight, evidence)) < MIN_EVIDENCE:
+    evidence = [k for k in shared if k[:1] in "evnd"]
+    what = any(k[:1] == "n" or (k[:1] == "v" and k not in REACTIONS) for k in evidence)
+    if not what or sum(map(weight, evidence)) < MIN_EVIDENCE:
         return 0.0
     a_events = {k for k in a if k[:2] == "v:"}
     b_events = {k for k in b if k[:2] == "v:"}
