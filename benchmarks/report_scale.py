@@ -5,7 +5,8 @@
 Builds (once; reused while it exists) a database migrated to head and filled with bulk
 inserts: ``--articles`` articles spread evenly over ``--days`` days and 10 sources, a
 third of them matching one of three topics (some two), each a republication of one
-of ``articles / 3`` stories (same title; random day), 24 crawl runs a day with
+of ``articles / 3`` stories (same title; random day; its stored story cluster named by
+its first article), 24 crawl runs a day with
 per-source counts, and about 50 fetch failures a day. The FTS triggers are dropped for
 the load (the report does not search) and recreated after; ``article_versions`` is left
 empty (the report does not read it). Then it times, in this process after one warm-up,
@@ -66,7 +67,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
     )
     vocab = ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(5000)]
     step = days * 86400 / articles
-    batch_a, batch_m = [], []
+    batch_a, batch_m, batch_p = [], [], []
+    roots: dict[int, int] = {}  # story -> the id of its first article: its stored cluster
     match_id = 0
     for i in range(1, articles + 1):
         published = START + timedelta(seconds=i * step)
@@ -75,6 +77,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
         text = f"{title}. " * 3
         version = 2 if rng.random() < 0.1 else 1
         ts = _ts(published)
+        batch_p.append((i, 0, roots.setdefault(story, i), ts))
         batch_a.append(
             (
                 i,
@@ -114,8 +117,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
                     )
                 )
         if len(batch_a) >= 50_000:
-            _flush(con, batch_a, batch_m)
-    _flush(con, batch_a, batch_m)
+            _flush(con, batch_a, batch_m, batch_p)
+    _flush(con, batch_a, batch_m, batch_p)
     runs, run_sources, failures = [], [], []
     for d in range(days):
         for h in range(24):
@@ -156,11 +159,15 @@ def build_db(path: Path, articles: int, days: int) -> None:
     con.close()
 
 
-def _flush(con: sqlite3.Connection, articles: list[tuple], matches: list[tuple]) -> None:
+def _flush(
+    con: sqlite3.Connection, articles: list[tuple], matches: list[tuple], prints: list[tuple]
+) -> None:
     con.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 17)})", articles)
     con.executemany("INSERT INTO topic_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", matches)
+    con.executemany("INSERT INTO story_fingerprints VALUES (?, ?, ?, ?)", prints)
     articles.clear()
     matches.clear()
+    prints.clear()
 
 
 def _best(fn, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]

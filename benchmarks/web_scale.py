@@ -71,7 +71,7 @@ def enrich(path: Path) -> None:
     prints = []
     for article_id, title, published in con.execute("SELECT id, title, published_at FROM articles"):
         prints.append((article_id, 0, first.setdefault(title, article_id), published))
-    con.executemany("INSERT INTO story_fingerprints VALUES (?, ?, ?, ?)", prints)
+    con.executemany("INSERT OR REPLACE INTO story_fingerprints VALUES (?, ?, ?, ?)", prints)
     con.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
     con.execute(
         "INSERT INTO articles_fts_cjk(rowid, title, text) "

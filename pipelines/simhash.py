@@ -47,11 +47,6 @@ def to_signed(value: int) -> int:
     return value - (1 << BITS) if value >= 1 << (BITS - 1) else value
 
 
-def to_unsigned(value: int) -> int:
-    """The inverse of ``to_signed``."""
-    return value & _MASK
-
-
 def fingerprint(text: str) -> int:
     """The signed 64-bit simhash of a text, as stored (computed in extraction workers)."""
     return to_signed(simhash(text))

@@ -36,7 +36,7 @@ from twisted.internet import task
 from pipelines import spool
 from pipelines.pollstate import PendingState, record_sources
 from pipelines.runstate import RunTally, failure_of, run_status
-from pipelines.simhash import fingerprint
+from pipelines.storykeys import LINKER, story_print
 from scrapers.items import ArticlePage
 from scrapers.urls import identity_key
 from storage import identity, runs, writes
@@ -246,11 +246,11 @@ class StorePipeline:
         outcomes = writes.store_articles(session, self.run_id, resolved)
         identity.remember_keys(session, {r.url for r in resolved}, identity_key)
         changed = [
-            (r.url, r.simhash if r.simhash is not None else fingerprint(r.text), r.fetched_at)
+            story_print(r)
             for r, outcome in zip(resolved, outcomes, strict=True)
             if outcome is not StoreOutcome.UNCHANGED
         ]
-        identity.assign_clusters(session, changed)
+        identity.assign_clusters(session, changed, linker=LINKER)
         return outcomes
 
     def _write_one_by_one(

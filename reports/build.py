@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from reports.stories import StoryInput, story_ids
+from reports.stories import story_ids
 from storage import report_queries as rq
 
 SCHEMA = "wirewatch.report/2"
@@ -48,9 +48,7 @@ def build_report(
     start, end = day_bounds(day, timezone)
     tz = ZoneInfo(timezone)
     matches = rq.day_matches(session, start, end, topics)
-    stories = story_ids(
-        [StoryInput(m.url, m.title, m.snippet, m.language) for m in _unique(matches)]
-    )
+    stories = story_ids(matches)
     trends = _trends(session, day, timezone, topics)
     return {
         "schema": SCHEMA,
@@ -63,13 +61,6 @@ def build_report(
         ],
         "sources": source_health(session, start, end, sources),
     }
-
-
-def _unique(matches: Sequence[rq.DayMatch]) -> list[rq.DayMatch]:
-    seen: dict[str, rq.DayMatch] = {}
-    for m in matches:
-        seen.setdefault(m.url, m)
-    return list(seen.values())
 
 
 def _article(m: rq.DayMatch, story: str, tz: ZoneInfo) -> dict[str, Any]:

@@ -173,9 +173,10 @@ def _fetch(session: Session, stmt: Any, limit: int, plan: str | None) -> list[An
 STORY_WINDOW = timedelta(days=7)
 """How far from an article (by fingerprint time) the site looks for the rest of its story.
 
-A cluster grows by chaining near-duplicates seen within three days of each other, so a
-recurring text (a daily digest) can make one cluster of thousands of articles over a
-year; the same story from other outlets is what was seen around the same time."""
+A cluster (`storage.identity`) grows by chaining near-duplicates seen within three days
+of each other and reports linked by story keys, so a recurring text (a daily digest) can
+make one cluster of thousands of articles over a year; the same story from other outlets
+is what was seen around the same time."""
 
 
 def _other_outlets(session: Session, sources: dict[int, str]) -> dict[int, list[str]]:

@@ -1,7 +1,14 @@
-"""Article identity beyond the exact URL: variant keys (AMP, mobile, http/https) and clusters.
+"""Article identity beyond the exact URL: variant keys (AMP, mobile, http/https) and stories.
 
-Functions take a ``Session`` and never commit. The key and fingerprint functions are
-passed in by the caller, so storage stays free of URL and text logic.
+A story is one event, however many outlets and languages report it. It is stored once,
+here: ``story_fingerprints.cluster_id`` (the id of the article that started the story),
+written by `assign_clusters` when an article is stored and read by everything that shows
+stories (the report's "also in", the web site's lists and article pages). An article joins
+a story as a near-copy of a recent text (simhash) or, through its story keys
+(`storage.storylinks`), as the same event told in other words or another language.
+
+Functions take a ``Session`` and never commit. The key, fingerprint and linking functions
+are passed in by the caller, so storage stays free of URL and text logic.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from storage import models
+from storage import models, storylinks
 from storage.models_sources import ArticleKey, StoryFingerprint
 from storage.records import ArticleRecord
+from storage.storylinks import Linker
 from storage.writes import chunks, insert_stmt
 
 CLUSTER_WINDOW = timedelta(days=3)
@@ -66,68 +74,86 @@ def remember_keys(session: Session, urls: Iterable[str], key: Callable[[str], st
         session.execute(stmt, rows)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoryPrint:
+    """What places an article in its story: its text's simhash (signed), when it was seen,
+    and, for linking beyond copies of one text, its story keys and publication time."""
+
+    url: str
+    simhash: int
+    seen_at: datetime
+    keys: frozenset[str] = frozenset()
+    published: datetime | None = None
+
+
 def assign_clusters(
     session: Session,
-    prints: Sequence[tuple[str, int, datetime]],
+    prints: Sequence[StoryPrint],
     *,
+    linker: Linker | None = None,
     max_distance: int = MAX_DISTANCE,
     window: timedelta = CLUSTER_WINDOW,
 ) -> dict[str, int]:
-    """Store (url, signed simhash, seen_at) fingerprints; return url -> story cluster id.
+    """Store the articles' prints (and keys); return url -> story cluster id.
 
     An article joins the cluster of the closest recent fingerprint within ``max_distance``
-    bits; otherwise it starts a cluster named by its own id. A re-fingerprinted (updated)
-    article keeps its cluster.
+    bits (a copy of the same text); failing that, with a ``linker``, the cluster of the
+    recent article whose keys score best (the same event in other words or another
+    language); otherwise it starts a cluster named by its own id. A re-fingerprinted
+    (updated) article keeps its cluster.
     """
     if not prints:
         return {}
-    ids = _article_ids(session, {url for url, _, _ in prints})
+    ids = _article_ids(session, {sp.url for sp in prints})
     p = _PRINTS.c
-    earliest = min(seen for _, _, seen in prints) - window
+    earliest = min(sp.seen_at for sp in prints)
     recent = _Recent(
-        session.execute(select(p.article_id, p.simhash, p.cluster_id).where(p.seen_at >= earliest))
+        session.execute(
+            select(p.article_id, p.simhash, p.cluster_id).where(p.seen_at >= earliest - window)
+        )
     )
     known = {row[0]: row[1] for row in _select_prints(session, list(ids.values()))}
+    index = None
+    if linker is not None:
+        index = storylinks.KeyIndex(linker)
+        new = [sp for sp in prints if ids.get(sp.url) not in known]
+        index.load(session, {k for sp in new for k in linker.lookup(sp.keys)}, earliest)
     result: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
-    for url, fingerprint, seen in prints:
-        article_id = ids.get(url)
+    placed: dict[int, tuple[StoryPrint, int]] = {}
+    for sp in prints:
+        article_id = ids.get(sp.url)
         if article_id is None:
             continue
         cluster = known.get(article_id)
         if cluster is None:
-            cluster = recent.nearest(fingerprint, article_id, max_distance)
-        recent.put(article_id, fingerprint, cluster)
-        known[article_id] = cluster
-        result[url] = cluster
-        rows.append(
-            {
-                "article_id": article_id,
-                "simhash": fingerprint,
-                "cluster_id": cluster,
-                "seen_at": seen,
-            }
-        )
-    if rows:
-        stmt = insert_stmt(session, _PRINTS)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["article_id"],
-            set_={"simhash": stmt.excluded.simhash, "seen_at": stmt.excluded.seen_at},
-        )
-        session.execute(stmt, list({r["article_id"]: r for r in rows}.values()))
+            cluster = recent.nearest(sp.simhash, article_id, max_distance)
+        if cluster == article_id and index is not None:
+            cluster = index.best(article_id, sp.keys, sp.published or sp.seen_at) or cluster
+        recent.put(article_id, sp.simhash, cluster)
+        if index is not None:
+            index.put(article_id, sp.keys, cluster, sp.published or sp.seen_at)
+        known[article_id] = result[sp.url] = cluster
+        placed[article_id] = (sp, cluster)
+    _save(session, placed, keys=linker is not None)
     return result
 
 
-def cluster_members(session: Session, url: str) -> list[str]:
-    """URLs of every article in the story cluster of the article stored at ``url``."""
-    p, a = _PRINTS.c, _ARTICLES.c
-    cluster = (
-        select(p.cluster_id).join(_ARTICLES, a.id == p.article_id).where(a.url == url)
-    ).scalar_subquery()
-    stmt = (
-        select(a.url).join(_PRINTS, a.id == p.article_id).where(p.cluster_id == cluster)
-    ).order_by(a.id)
-    return list(session.scalars(stmt))
+def _save(session: Session, placed: dict[int, tuple[StoryPrint, int]], keys: bool) -> None:
+    """Upsert the prints (an existing row keeps its cluster) and, if linking, the keys."""
+    if not placed:
+        return
+    rows = [
+        {"article_id": a, "simhash": sp.simhash, "cluster_id": c, "seen_at": sp.seen_at}
+        for a, (sp, c) in placed.items()
+    ]
+    stmt = insert_stmt(session, _PRINTS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["article_id"],
+        set_={"simhash": stmt.excluded.simhash, "seen_at": stmt.excluded.seen_at},
+    )
+    session.execute(stmt, rows)
+    if keys:
+        storylinks.save_keys(session, {a: sp.keys for a, (sp, _) in placed.items()})
 
 
 def version_changes(session: Session, url: str) -> list[dict[str, Any]]:

@@ -105,3 +105,16 @@ class BackfillProgress(Base):
     days_done: Mapped[int] = mapped_column(Integer, default=0)
     articles: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StoryKey(Base):
+    """One story key of an article (an entity, event, topic or figure it names), by which
+    articles in other words or languages are linked to its story cluster."""
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index("ix_story_keys_key", "key"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)

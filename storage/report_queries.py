@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import (
     Article,
@@ -24,6 +24,7 @@ from storage.models import (
     utcnow,
 )
 from storage.models_reports import ReportDelivery
+from storage.models_sources import StoryFingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class DayMatch:
     terms: dict[str, int]
     version: int
     relevance: str | None = None  # "about", "mentions", or None (stored before levels)
+    story_root: str | None = None  # URL of the article that started its story cluster
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,9 @@ class FailureCount:
 def day_matches(
     session: Session, start: datetime, end: datetime, topics: Sequence[str]
 ) -> list[DayMatch]:
-    """Matches of the given topics for articles published in [start, end), oldest first."""
+    """Matches of the given topics for articles published in [start, end), oldest first,
+    each with the URL that names its stored story cluster."""
+    root = aliased(Article)
     stmt = (
         select(
             TopicMatch.topic,
@@ -86,9 +90,12 @@ def day_matches(
             TopicMatch.terms,
             Article.version,
             TopicMatch.relevance,
+            root.url.label("story_root"),
         )
         .join(Article, Article.id == TopicMatch.article_id)
         .join(Source, Source.id == Article.source_id)
+        .outerjoin(StoryFingerprint, StoryFingerprint.article_id == Article.id)
+        .outerjoin(root, root.id == StoryFingerprint.cluster_id)
         .where(Article.published_at >= start, Article.published_at < end)
         .where(TopicMatch.topic.in_(list(topics)))
         .order_by(Article.published_at, Article.id, TopicMatch.topic)
@@ -108,6 +115,7 @@ def day_matches(
             terms={str(k): int(v) for k, v in r.terms.items()},
             version=int(r.version),
             relevance=r.relevance,
+            story_root=r.story_root,
         )
         for r in session.execute(stmt)
     ]

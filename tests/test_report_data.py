@@ -13,8 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from pipelines.storykeys import LINKER, story_print
+from storage import identity
 from storage.models import CrawlRun
-from storage.records import FailureRecord, MatchRecord, SourceCounts
+from storage.records import ArticleRecord, FailureRecord, MatchRecord, SourceCounts
 from storage.writes import finish_run, record_failures, start_run, store_articles
 from tests.conftest import article
 
@@ -53,6 +55,13 @@ def hit(
 
 
 STORY = "Japan lodged a protest with Moscow over military drills on the Kuril Islands on Friday."
+
+
+def _store(session: Session, run: int, records: list[ArticleRecord]) -> None:
+    """Store articles and place them in story clusters, as the store pipeline does."""
+    outcomes = store_articles(session, run, records)
+    changed = [story_print(r) for r, o in zip(records, outcomes, strict=True) if o != "unchanged"]
+    identity.assign_clusters(session, changed, linker=LINKER)
 
 
 def fill(session: Session) -> None:
@@ -149,7 +158,7 @@ def fill(session: Session) -> None:
         for d in range(1, 27)
         for n in range(d % 4)
     ]
-    store_articles(session, run, day_articles + history)
+    _store(session, run, day_articles + history)
     updated = article(
         "https://tass.com/politics/1002",
         title="Lavrov: peace treaty talks with Tokyo impossible for now (updated)",
@@ -159,7 +168,7 @@ def fill(session: Session) -> None:
         fetched_at=msk(27, 18, 0),
         matches=day_articles[4].matches,
     )
-    store_articles(session, run, [updated])
+    _store(session, run, [updated])
     counts = [
         SourceCounts("tass-en", fetched=12, new=3, updated=1),
         SourceCounts("kyodo-en", fetched=5, new=2, failed=1),

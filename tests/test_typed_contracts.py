@@ -20,6 +20,7 @@ from wirecore.outcomes import FailureKind, RunFailure, RunStatus, StoreOutcome
 from wirecore.sources import SourceConfig
 from wirewatch.config import Config, build_config
 from wirewatch.crawl import scrapy_settings
+from wirewatch.runtime import ConfiguredCrawls
 
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
 
@@ -53,13 +54,14 @@ def test_source_config_is_shared_not_copied() -> None:
 
 def test_worker_poll_settings_give_the_spider_source_objects() -> None:
     config = _config()
-    base = base_settings(config, None)
-    own = poll_settings(config, base, "wire-a").getlist("WIREWATCH_SOURCES")
+    crawls = ConfiguredCrawls(config)
+    base = base_settings(config, crawls, None)
+    own = poll_settings(config, crawls, base, "wire-a").getlist("WIREWATCH_SOURCES")
     assert own == [config.source("wire-a")]
     # a discovery source's articles are filed under the other configured sources
-    found = poll_settings(config, base, "search").getlist("WIREWATCH_SOURCES")
+    found = poll_settings(config, crawls, base, "search").getlist("WIREWATCH_SOURCES")
     assert [s.name for s in found] == ["search", "wire-a", "wire-b"]
-    settings = poll_settings(config, base, "search")
+    settings = poll_settings(config, crawls, base, "search")
     settings.set("WIREWATCH_DATABASE_URL", None, priority="cmdline")  # no polling state
     crawler = SimpleNamespace(settings=settings, signals=SignalManager())
     spider = WireSpider.from_crawler(crawler, sources="search")

@@ -125,9 +125,10 @@ def test_article_page_marks_hits_and_links_the_story_in_other_outlets(site) -> N
     assert f'href="/articles/{data.wire_kyodo}"' in page  # the same story from Kyodo
     assert "words added" in page  # version 2 and what changed
     listed = client.get("/api/articles", params={"source": "tass-en", "limit": "1"}).json()
-    assert listed["articles"][0]["also_in"] == ["kyodo-en"]
+    # the copy from Kyodo (simhash), and the same event told in Japanese and Russian (keys)
+    assert listed["articles"][0]["also_in"] == ["kyodo-en", "nhk-ja", "tass-ru"]
     detail = client.get(f"/api/articles/{data.wire_tass}").json()
-    assert [c["id"] for c in detail["cluster"]] == [data.wire_kyodo]
+    assert [c["id"] for c in detail["cluster"]] == [data.ja, data.ru, data.wire_kyodo]
     assert [v["version"] for v in detail["versions"]] == [1, 2]
     assert detail["versions"][1]["added"] == 5
 

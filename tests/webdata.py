@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipelines.simhash import fingerprint
+from pipelines.storykeys import LINKER, story_print
 from pipelines.topics import compile_topics
 from storage import identity
 from storage.records import ArticleRecord
@@ -147,8 +147,7 @@ def fill(session: Session, fillers: int = 45, now: datetime | None = None) -> We
             )
         )
     store_articles(session, run, records)
-    prints = [(r.url, fingerprint(r.text), r.fetched_at) for r in records]
-    identity.assign_clusters(session, prints)
+    identity.assign_clusters(session, [story_print(r) for r in records], linker=LINKER)
     changed = _record(
         "https://tass.com/defense/2001",
         "tass-en",
