@@ -33,6 +33,7 @@ from scheduler.settings import ChildCommand
 from storage import dispatch, writes
 from storage.db import make_sessionmaker
 from storage.errors import one_line
+from wirecore.outcomes import FailureKind, RunFailure, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -187,17 +188,17 @@ class WorkerChildren:
         self.children.remove(f"worker:{index}")
         if index == 0 and self.publisher is not None:
             self.publisher.attach(None)
-        reason = f"crash: crawl worker {describe_exit(code)}"
+        reason = RunFailure(FailureKind.CRASH, f"crawl worker {describe_exit(code)}")
         logger.error("crawl worker %s ended (%s); restarting it", slot.name, describe_exit(code))
-        self._close_runs(slot.name, "failed", reason)
+        self._close_runs(slot.name, RunStatus.FAILED, reason)
         slot.proc = None
         slot.restarts += 1
         slot.failures_in_a_row += 1
         pause = min(60.0, 0.5 * 2 ** (slot.failures_in_a_row - 1))
         slot.not_before = time.monotonic() + pause
-        self.on_restart(reason)
+        self.on_restart(str(reason))
 
-    def _close_runs(self, name: str, status: str, reason: str) -> None:
+    def _close_runs(self, name: str, status: RunStatus, reason: RunFailure | str) -> None:
         """Close a dead worker's open runs as ``status`` and free its sources now."""
         try:
             with self.sessions.begin() as session:
@@ -237,5 +238,5 @@ class WorkerChildren:
                     signal_group(slot.proc, signal.SIGKILL)
                     slot.proc.wait()
                 self.children.remove(f"worker:{index}")
-                self._close_runs(slot.name, "interrupted", "service stopped")
+                self._close_runs(slot.name, RunStatus.INTERRUPTED, "service stopped")
                 slot.proc = None

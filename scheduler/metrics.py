@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from storage.models import Article, CrawlRun, CrawlRunSource, Source, TopicMatch
 from storage.models_service import ServiceReport
 from storage.writes import COUNT_FIELDS
+from wirecore.outcomes import RunFailure
 
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 """Histogram buckets of crawl durations, in seconds."""
@@ -147,12 +148,14 @@ class ServiceMetrics:
             ).set_function(lambda: view().oldest_seconds)
             self.dispatcher = dispatcher
 
-    def observe_poll(self, worker: str, source: str, seconds: float, failure: str | None) -> None:
-        """Count one poll a worker finished (``failure``: its reason, None when it went well)."""
+    def observe_poll(
+        self, worker: str, source: str, seconds: float, failure: RunFailure | None
+    ) -> None:
+        """Count one poll a worker finished (``failure``: None when it went well)."""
         self.durations.labels(source).observe(seconds)
-        self.polls.labels(worker, "failed" if failure else "ok").inc()
-        if failure:
-            self.failures.labels(source, failure.split(":", 1)[0]).inc()
+        self.polls.labels(worker, "ok" if failure is None else "failed").inc()
+        if failure is not None:
+            self.failures.labels(source, str(failure.kind)).inc()
 
 
 def _epoch(value: datetime) -> float:
@@ -184,7 +187,7 @@ class WorkerMetrics:
         )  # fmt: skip
         up.labels(worker.name).set_function(lambda: worker.stats.queue_error is None)
 
-    def observe(self, source: str, seconds: float, ok: bool) -> None:
-        """Count one finished poll."""
-        self.polls.labels(self.worker.name, "ok" if ok else "failed").inc()
+    def observe(self, source: str, seconds: float, failure: RunFailure | None) -> None:
+        """Count one finished poll (the worker's ``on_poll``; ``failure`` None if it went well)."""
+        self.polls.labels(self.worker.name, "ok" if failure is None else "failed").inc()
         self.durations.labels(self.worker.name).observe(seconds)

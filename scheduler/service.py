@@ -17,7 +17,6 @@ changes take effect on restart.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -44,6 +43,7 @@ from scheduler.metrics import ServiceMetrics
 from scheduler.queues import NoWorker, PipePublisher, Publisher, QueueError, RedisStreams
 from scheduler.report_job import ReportJob
 from scheduler.settings import ChildCommand, RunConfig, Stoppable, WebStarter
+from scheduler.workerproc import read_poll_report
 from storage.errors import StorageError, one_line
 from wirecore.errors import ConfigError
 
@@ -267,9 +267,7 @@ class Service:
     def _poll_report(self, worker: str, line: bytes) -> None:
         """A worker child's report of one finished poll (a JSON line on its stdout)."""
         try:
-            data = json.loads(line)
-            self.metrics.observe_poll(worker, str(data["source"]), float(data["seconds"]),
-                                      data.get("failure"))  # fmt: skip
+            self.metrics.observe_poll(worker, *read_poll_report(line))
         except (ValueError, KeyError, TypeError):
             logger.debug("unreadable poll report from %s: %r", worker, line[:200])
 

@@ -41,6 +41,7 @@ from storage.db import make_sessionmaker
 from storage.errors import one_line
 from storage.sources import IntervalPolicy
 from wirecore.logcontext import CURRENT_RUN as RUN_ID
+from wirecore.outcomes import FailureKind, RunFailure, RunStatus
 from wirecore.sources import SourceConfig
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class CrawlWorker:
         *,
         name: str,
         settings_for: Callable[[str], Settings],
-        on_poll: Callable[[str, float, str | None], None] | None = None,
+        on_poll: Callable[[str, float, RunFailure | None], None] | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -220,7 +221,7 @@ class CrawlWorker:
             self._database_down(err)
             released = None
         if released is not None and released.backed_off and failure is None:
-            failure = "crash: the poll ended without recording the source's state"
+            failure = RunFailure(FailureKind.CRASH, "the poll ended without recording its state")
         if released is not None and released.failures >= 2 and released.next_poll:
             wait = (released.next_poll - datetime.now(UTC)).total_seconds()
             logger.warning(
@@ -256,7 +257,7 @@ class CrawlWorker:
                 polled_since=started,
             )  # fmt: skip
 
-    async def _crawl(self, src: SourceConfig, run_id: int) -> str | None:
+    async def _crawl(self, src: SourceConfig, run_id: int) -> RunFailure | None:
         """One poll of ``src`` as a crawl of its own; why it failed, None if it did not."""
         from scrapy.crawler import Crawler
 
@@ -276,12 +277,12 @@ class CrawlWorker:
                 logger.error("poll of %s exceeded %.0fs; stopping it", src.name, timeout)
                 await crawler.stop_async()
                 await asyncio.wait_for(task, 60.0)
-                reason = f"timeout: still running after {timeout:.0f}s"
+                reason = RunFailure(FailureKind.TIMEOUT, f"still running after {timeout:.0f}s")
                 await asyncio.to_thread(_fail_run, self.sessions, run_id, reason)
                 return reason
         except Exception as err:  # a crawl must never take the worker down
             logger.error("poll of %s failed: %s", src.name, one_line(err))
-            reason = f"crash: {one_line(err)}"[:300]
+            reason = RunFailure(FailureKind.CRASH, one_line(err)[:290])
             await asyncio.to_thread(_fail_run, self.sessions, run_id, reason)
             return reason
         finally:
@@ -289,7 +290,9 @@ class CrawlWorker:
             self.crawlers.pop(src.name, None)
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}
         if not stats.get(f"wirewatch/{src.name}/feeds_ok"):
-            return "fetch: no feed, sitemap or listing of the source answered"
+            return RunFailure(
+                FailureKind.FETCH, "no feed, sitemap or listing of the source answered"
+            )
         return None
 
     # -- housekeeping
@@ -337,19 +340,20 @@ class CrawlWorker:
 
 def _close_lost_run(session: Any, run_id: int, owner: str | None) -> None:
     """Close the run a vanished worker left open (its lease expired mid-poll)."""
-    reason = f"lost: worker {owner} stopped renewing its lease mid-poll"
-    if writes.end_run(session, run_id, "failed", reason):
+    reason = RunFailure(FailureKind.LOST, f"worker {owner} stopped renewing its lease mid-poll")
+    if writes.end_run(session, run_id, RunStatus.FAILED, reason):
         logger.warning("run %s of a vanished worker closed as failed (%s)", run_id, owner)
 
 
-def _fail_run(sessions: Any, run_id: int, reason: str) -> None:
+_ENDED_BY_SPIDER = (RunStatus.RUNNING, RunStatus.OK, RunStatus.PARTIAL, RunStatus.INTERRUPTED)
+"""Statuses a timed-out or crashed poll's run may be in: its spider may have closed it."""
+
+
+def _fail_run(sessions: Any, run_id: int, reason: RunFailure) -> None:
     """Record a poll that timed out or crashed as failed (over how its spider closed it)."""
     try:
         with sessions.begin() as session:
-            writes.end_run(
-                session, run_id, "failed", reason, only_from=("running", "ok", "partial",
-                                                              "interrupted"),
-            )  # fmt: skip
+            writes.end_run(session, run_id, RunStatus.FAILED, reason, only_from=_ENDED_BY_SPIDER)
     except SQLAlchemyError as err:
         logger.error("could not record the end of run %s: %s", run_id, one_line(err))
 

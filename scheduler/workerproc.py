@@ -17,6 +17,7 @@ from typing import Any
 
 from scheduler.queues import Consumer, RedisStreams, StdinConsumer
 from scheduler.settings import CrawlSetup, RunConfig
+from wirecore.outcomes import FailureKind, RunFailure
 
 logger = logging.getLogger(__name__)
 
@@ -247,14 +248,30 @@ def wait_for_schema(url: str) -> None:
         engine.dispose()
 
 
-def _report_to_stdout(source: str, seconds: float, failure: str | None) -> None:
-    """One JSON line per finished poll, read by the service that started this worker."""
+def _report_to_stdout(source: str, seconds: float, failure: RunFailure | None) -> None:
+    """One JSON line per finished poll, read by the service that started this worker:
+    its source, seconds, and the failure's kind and detail (null when it went well)."""
     import json
     import sys
 
-    line = json.dumps({"source": source, "seconds": round(seconds, 3), "failure": failure})
+    report = {"source": source, "seconds": round(seconds, 3), "kind": None, "detail": None}
+    if failure is not None:
+        report |= {"kind": str(failure.kind), "detail": failure.detail}
+    line = json.dumps(report)
     try:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
     except (BrokenPipeError, ValueError, OSError):
         pass  # the service is gone; the poll itself is stored
+
+
+def read_poll_report(line: bytes | str) -> tuple[str, float, RunFailure | None]:
+    """A worker's poll report read back: (source, seconds, failure or None).
+
+    Raises ``ValueError``, ``KeyError`` or ``TypeError`` on a line that is not one."""
+    import json
+
+    data = json.loads(line)
+    kind = data["kind"]
+    failure = None if kind is None else RunFailure(FailureKind(kind), str(data["detail"]))
+    return str(data["source"]), float(data["seconds"]), failure

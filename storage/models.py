@@ -26,9 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, JSONType, UTCDateTime, utcnow
 
-RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
-"""The states a crawl run can be in."""
-
 FTS_TABLE = "articles_fts"
 """SQLite FTS5 table over articles.title/text (migration-only, see module docstring)."""
 

@@ -110,21 +110,17 @@ def finish_run(
 def end_run(
     session: Session,
     run_id: int,
-    status: RunStatus | str,
+    status: RunStatus,
     error: RunFailure | str,
     *,
-    only_from: tuple[RunStatus | str, ...] = (RunStatus.RUNNING,),
+    only_from: tuple[RunStatus, ...] = (RunStatus.RUNNING,),
 ) -> bool:
     """End ``run_id`` as ``status`` with ``error`` when it is in one of ``only_from``
-    (its counts stay); False when it was not (already ended, or no such run).
-
-    ``status`` may be given as its stored text (``"failed"``) by callers not using
-    ``RunStatus`` yet; a text that is no status raises ``ValueError``.
-    """
+    (its counts stay); False when it was not (already ended, or no such run)."""
     current = session.execute(select(_RUNS.c.status).where(_RUNS.c.id == run_id)).scalar()
     if current not in only_from:
         return False
-    finish_run(session, run_id, status=RunStatus(status), counts=[], error=str(error)[:500])
+    finish_run(session, run_id, status=status, counts=[], error=str(error)[:500])
     return True
 
 
