@@ -96,6 +96,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                 ts,
                 ts if version > 1 else None,
                 None,
+                None,  # published_note (migration 0009)
             )
         )
         if rng.random() < 1 / 3:
@@ -112,6 +113,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                         text[:200],
                         json.dumps([[0, 5]]),
                         ts,
+                        "about",  # relevance (migration 0006)
                     )
                 )
         if len(batch_a) >= 50_000:
@@ -122,7 +124,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
         for h in range(24):
             run_id = d * 24 + h + 1
             started = START + timedelta(days=d, hours=h)
-            runs.append((run_id, _ts(started), _ts(started + timedelta(minutes=5)), "ok", None))
+            finished = _ts(started + timedelta(minutes=5))
+            runs.append((run_id, _ts(started), finished, "ok", None, None, None))
             for s in SOURCES:
                 down = s == "wire-9" and d % 5 == 0
                 run_sources.append(
@@ -141,7 +144,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                     _ts(when),
                 )
             )
-    con.executemany("INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?)", runs)
+    con.executemany("INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?, ?, ?)", runs)
     con.executemany("INSERT INTO crawl_run_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", run_sources)
     con.executemany(
         "INSERT INTO fetch_failures (run_id, source, url, stage, reason, http_status, occurred_at)"
@@ -158,8 +161,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
 def _flush(
     con: sqlite3.Connection, articles: list[tuple], matches: list[tuple], prints: list[tuple]
 ) -> None:
-    con.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 16)})", articles)
-    con.executemany("INSERT INTO topic_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", matches)
+    con.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 17)})", articles)
+    con.executemany("INSERT INTO topic_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", matches)
     con.executemany("INSERT INTO story_fingerprints VALUES (?, ?, ?, ?)", prints)
     articles.clear()
     matches.clear()
