@@ -96,7 +96,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                 ts,
                 ts if version > 1 else None,
                 None,
-                None,
+                None,  # published_note (migration 0009)
             )
         )
         if rng.random() < 1 / 3:
@@ -113,7 +113,7 @@ def build_db(path: Path, articles: int, days: int) -> None:
                         text[:200],
                         json.dumps([[0, 5]]),
                         ts,
-                        "about",
+                        "about",  # relevance (migration 0006)
                     )
                 )
         if len(batch_a) >= 50_000:
@@ -124,9 +124,8 @@ def build_db(path: Path, articles: int, days: int) -> None:
         for h in range(24):
             run_id = d * 24 + h + 1
             started = START + timedelta(days=d, hours=h)
-            runs.append(
-                (run_id, _ts(started), _ts(started + timedelta(minutes=5)), "ok", None, None, None)
-            )
+            finished = _ts(started + timedelta(minutes=5))
+            runs.append((run_id, _ts(started), finished, "ok", None, None, None))
             for s in SOURCES:
                 down = s == "wire-9" and d % 5 == 0
                 run_sources.append(
