@@ -9,15 +9,10 @@ An article stored without a cluster is a story of its own.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
+from storage.identity import story_id
 from storage.report_queries import DayMatch
-
-
-def story_id(root_url: str) -> str:
-    """The report's id of the story started by the article at ``root_url``."""
-    return "s-" + hashlib.sha256(root_url.encode("utf-8")).hexdigest()[:12]
 
 
 def story_ids(matches: Iterable[DayMatch]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -28,6 +29,13 @@ from storage.models_sources import ArticleKey, StoryFingerprint
 from storage.records import ArticleRecord
 from storage.storylinks import Linker
 from storage.writes import chunks, insert_stmt
+
+
+def story_id(root_url: str) -> str:
+    """The public id of the story started by the article at ``root_url`` (its cluster's
+    first article): the same in the report, ``wirewatch query`` and on any database."""
+    return "s-" + hashlib.sha256(root_url.encode("utf-8")).hexdigest()[:12]
+
 
 CLUSTER_WINDOW = timedelta(days=3)
 """How far back a new article looks for a near-duplicate to join its story cluster."""

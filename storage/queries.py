@@ -18,9 +18,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage import search
+from storage.identity import story_id
 from storage.models import (
     Article,
     CrawlRunSource,
@@ -28,6 +29,7 @@ from storage.models import (
     Source,
     TopicMatch,
 )
+from storage.models_sources import StoryFingerprint
 from storage.records import FailureRecord, SourceCounts
 from storage.search import Expand
 
@@ -66,6 +68,7 @@ class ArticleRow:
     published_origin: str | None
     relevance: str | None = None  # of the best match: "about", "mentions", None if unknown
     published_note: str | None = None
+    story: str | None = None  # the id of its stored story (`storage.identity.story_id`)
 
 
 def search_condition(dialect: str, query: str, expand: Expand | None = None) -> ColumnElement[bool]:
@@ -80,6 +83,7 @@ def search_condition(dialect: str, query: str, expand: Expand | None = None) -> 
 def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
     """Articles matching the filter: the best full-text matches first when searching, then
     newest published first (undated last), then newest id."""
+    root = aliased(Article)
     stmt = select(
         Article.id,
         Article.url,
@@ -90,7 +94,13 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
         Article.author,
         Article.published_origin,
         Article.published_note,
-    ).join(Source, Source.id == Article.source_id)
+        root.url.label("story_root"),
+    )
+    stmt = (
+        stmt.join(Source, Source.id == Article.source_id)
+        .outerjoin(StoryFingerprint, StoryFingerprint.article_id == Article.id)
+        .outerjoin(root, root.id == StoryFingerprint.cluster_id)
+    )
     if flt.topics or flt.relevance:
         stmt = stmt.where(exists().where(*_match_conditions(flt)))
     if flt.sources:
@@ -137,6 +147,7 @@ def find_articles(session: Session, flt: ArticleFilter) -> list[ArticleRow]:
                 published_origin=row.published_origin,
                 relevance=top.relevance if top else None,
                 published_note=row.published_note,
+                story=story_id(row.story_root or row.url),
             )
         )
     return result

@@ -1,4 +1,4 @@
-"""The report and the web site read one story identity: the stored story clusters."""
+"""The report, the web site and `wirewatch query` read one story identity: the stored clusters."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from reports.build import build_report
 from reports.stories import story_id
 from storage.browse import ListQuery, list_articles, story_cluster
+from storage.queries import ArticleFilter, find_articles
 from storage.writes import store_articles
 from tests.conftest import article
 from tests.test_report_data import hit, msk
@@ -96,3 +97,16 @@ def test_an_article_without_a_cluster_is_its_own_story(session: Session) -> None
     report = build_report(session, DAY, "Europe/Moscow", ["kuril"])
     (story,) = report["topics"][0]["stories"]
     assert story["id"] == story_id("https://ria.ru/1") and story["also_in"] == []
+
+
+def test_query_rows_carry_the_report_story_id(session: Session) -> None:
+    _store_unrelated(session)
+    rows = {r.url: r.story for r in find_articles(session, ArticleFilter(topics=("kuril",)))}
+    tass = story_id("https://tass.com/1")
+    assert rows == {
+        "https://tass.com/1": tass,
+        "https://kyodo.example/1": tass,  # the same stored story as TASS's
+        "https://nhk.example/1": story_id("https://nhk.example/1"),
+    }
+    report = build_report(session, DAY, "Europe/Moscow", ["kuril"])
+    assert {s["id"] for s in report["topics"][0]["stories"]} == set(rows.values())

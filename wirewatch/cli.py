@@ -58,6 +58,7 @@ JSON_COLUMNS = (
     "author",
     "score",
     "relevance",
+    "story",
 )
 
 
