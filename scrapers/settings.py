@@ -2,14 +2,14 @@
 
 `wirewatch crawl` starts from these and overrides what the user's config decides
 (user agent, limits, per-source delays, database). `scrapy crawl wire` run from the
-repository root gets the same through the add-on, which loads wirewatch's config.
+repository root gets the same through ``wirewatch.scrapy_project`` (``scrapy.cfg``),
+which adds the add-on that loads wirewatch's config; these settings name no module
+above them.
 """
 
 BOT_NAME = "wirewatch"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
-
-ADDONS = {"wirewatch.scrapy_addon.WirewatchAddon": 0}
 
 USER_AGENT = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news-wire monitor)"
 ROBOTSTXT_OBEY = True

@@ -16,8 +16,9 @@ bottom to top::
 
 No shipped module imports a private (``_name``) name of another module either: what
 two modules share is public in one place. Dotted paths Scrapy loads from its settings
-(``ITEM_PIPELINES``, ``ADDONS`` in ``scrapers/settings.py``) are strings, not imports, and
-not checked here. A failure lists every offending edge as ``file:line: importer -> imported``.
+(``ITEM_PIPELINES`` in ``scrapers/settings.py``, the crawl layer's one Scrapy project) are
+strings, not imports: the last test here checks those strings instead. A failure lists
+every offending edge as ``file:line: importer -> imported``.
 """
 
 from __future__ import annotations
@@ -197,3 +198,22 @@ def test_checker_passes_a_clean_graph(tmp_path: Path) -> None:
     assert cycles(graph.edges) == [] and cycles(graph.edges, key="package") == []
     assert layer_violations(graph.edges, {"low": frozenset(), "high": frozenset({"low"})}) == []
     assert third_party(graph.outside, ["low"]) == [] and graph.private == []
+
+
+def test_scrapy_settings_name_nothing_above_the_crawl_layer() -> None:
+    """The dotted paths in ``scrapers/settings.py`` stay in ``scrapers`` and ``pipelines``;
+    the add-on that reads wirewatch's config is added by ``wirewatch.scrapy_project``."""
+    import scrapers.settings
+    import wirewatch.scrapy_project
+
+    named = [
+        path
+        for value in vars(scrapers.settings).values()
+        if isinstance(value, dict)
+        for path in value
+        if isinstance(path, str) and "." in path
+    ]
+    assert named, "ITEM_PIPELINES and the middlewares are dotted paths"
+    assert {p.split(".")[0] for p in named} <= {"scrapers", "pipelines", "scrapy"}, named
+    assert "wirewatch.scrapy_addon.WirewatchAddon" in wirewatch.scrapy_project.ADDONS
+    assert wirewatch.scrapy_project.ITEM_PIPELINES == scrapers.settings.ITEM_PIPELINES
