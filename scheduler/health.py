@@ -132,7 +132,3 @@ def worker_health(worker: Any) -> tuple[bool, dict[str, Any]]:
         details["state"] = "paused"
     healthy = stats.queue_error is None and stats.database_error is None and not worker.stopping
     return healthy, details
-
-
-def _state(error: str | None) -> str:
-    return "ok" if error is None else f"unreachable: {error}"

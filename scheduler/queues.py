@@ -362,24 +362,6 @@ def _one_line(err: BaseException) -> str:
     return text[:300]
 
 
-def wait_for_queue(check: Any, stopping: threading.Event, what: str) -> bool:
-    """Call ``check`` until it passes, backing off 1..30 s and logging once; False if stopped."""
-    delay, warned = 1.0, False
-    while not stopping.is_set():
-        try:
-            check()
-            if warned:
-                logger.info("%s reachable again", what)
-            return True
-        except QueueError as err:
-            if not warned:
-                logger.warning("%s: %s; retrying (backing off up to 30s)", what, err)
-                warned = True
-        stopping.wait(delay)
-        delay = min(30.0, delay * 2)
-    return False
-
-
 def now() -> float:
     """Epoch seconds (orders carry wall-clock times: workers run on other hosts)."""
     return time.time()
