@@ -6,8 +6,13 @@
     ├── ExtractionError            a page holds no extractable article (carries the reason)
     ├── FeedError                  a feed or sitemap could not be parsed
     ├── CrawlError                 a crawl could not run at all
-    └── StorageError               the database is unreachable, a migration failed, or the
-                                   schema drifted (raised by `storage`; one line, password-free)
+    ├── StorageError               the database is unreachable, a migration failed, or the
+    │                              schema drifted (raised by `storage`; one line, password-free)
+    ├── scheduler.queues.QueueError    the work queue cannot be reached or refused a command
+    │   └── scheduler.queues.NoWorker  the local worker is (re)starting
+    └── scheduler.leader.AlreadyRunning  another service already runs on this SQLite database
+
+The last three are defined beside the one package that raises them.
 
 This module lives in `wirecore`, which imports nothing else, so every package may raise
 and catch these, `storage` at the bottom included. The CLI turns any `WirewatchError`
