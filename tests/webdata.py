@@ -2,7 +2,8 @@
 
 Matches come from the built-in topic rules (the real matcher), story clusters from the
 real simhash fingerprints, versions from storing a changed text. Times are relative to
-now, so "today" on the home page has stories.
+now, so "today" on the home page has stories (the newest one stays today even just after
+midnight).
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ def fill(session: Session, fillers: int = 45, now: datetime | None = None) -> We
     ensure_sources(session, SOURCES)
     run = start_run(session, list(SOURCES))
     hour = timedelta(hours=1)
+    # the wire story is "an hour ago", but never yesterday: in the first hour of a UTC day
+    # (the site's zone here) it is halfway between midnight and now
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    latest = max(now - hour, now - (now - midnight) / 2)
     records = [
         _record(
             "https://tass.com/defense/2001",
@@ -98,7 +103,7 @@ def fill(session: Session, fillers: int = 45, now: datetime | None = None) -> We
             "Russia deploys missile systems on the Kuril Islands",
             WIRE,
             "en",
-            now - hour,
+            latest,
             matcher,
         ),
         _record(
@@ -154,7 +159,7 @@ def fill(session: Session, fillers: int = 45, now: datetime | None = None) -> We
         "Russia deploys missile systems on the Kuril Islands",
         WIRE + " Japan summoned the Russian ambassador.",
         "en",
-        now - hour,
+        latest,
         matcher,
     )
     store_articles(session, run, [changed])
