@@ -2,21 +2,10 @@
 
     .venv/bin/python -m benchmarks.story_pairs [--scale]
 
-The set (``tests/fixtures/story_pairs/articles.toml``) is hand-written wire copy in
-English, Russian and Japanese, each article labelled with the event it reports. Every
-pair of articles published within two days of each other is a labelled pair: the same
-story when the events are equal. Most events share a topic and a day, so most negative
-pairs are hard ones.
-
-Two ways of grouping are scored, overall and split within one language / across two:
-
-- ``simhash``: the old clusters, simhash within `storage.identity.MAX_DISTANCE` bits;
-- ``stored``: the clusters the store pipeline writes (simhash, then story keys), made by
-  storing the articles in publication order into a fresh SQLite database, exactly as a
-  crawl does. It also prints the linker's cost per article.
-
-With ``WIREWATCH_CORPUS`` set it also lists the pairs it links among one day of real
-TASS politics stories. ``--scale`` also times one store batch against 10,000 stored
+The set and the two groupings scored (``simhash``, ``stored``) are described in
+``tests/storypairs.py``, which this prints the scores of, with the linker's cost per
+article. With ``WIREWATCH_CORPUS`` set it also lists the pairs it links among one day of
+real TASS politics stories. ``--scale`` also times one store batch against 10,000 stored
 articles on the same topic.
 """
 
