@@ -57,30 +57,34 @@ def boolean(raw: Any, where: str, name: str) -> bool:
 
 def whole_number(raw: Any, where: str, name: str, low: int = 0, high: int | None = None) -> int:
     """``raw`` as a whole number of at least ``low`` (and at most ``high``)."""
-    bounded = isinstance(raw, int) and not isinstance(raw, bool)
-    if high is not None:
-        if not bounded or not low <= raw <= high:
-            raise ConfigError(f"{where}: {name}: must be a whole number within {low}..{high}")
-        return int(raw)
-    if not bounded:
-        raise ConfigError(f"{where}: {name}: must be a whole number")
-    if raw < low:
-        raise ConfigError(f"{where}: {name}: must be at least {low}")
-    return int(raw)
+    whole = isinstance(raw, int) and not isinstance(raw, bool)
+    return int(_bounded(raw, whole, where, name, "a whole number", low, high))
 
 
 def number(raw: Any, where: str, name: str, low: float = 0.0, high: float | None = None) -> float:
     """``raw`` (an integer or a decimal) as a float of at least ``low`` (at most ``high``)."""
     numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+    return float(_bounded(raw, numeric, where, name, "a number", low, high))
+
+
+def _bounded(
+    raw: Any, kind_ok: bool, where: str, name: str, kind: str, low: float, high: float | None
+) -> Any:
+    """``raw`` when it is of its kind and within ``low``..``high``; else a `ConfigError`."""
     if high is not None:
-        if not numeric or not low <= raw <= high:
-            raise ConfigError(f"{where}: {name}: must be a number within {low:g}..{high:g}")
-        return float(raw)
-    if not numeric:
-        raise ConfigError(f"{where}: {name}: must be a number")
+        if not kind_ok or not low <= raw <= high:
+            raise ConfigError(f"{where}: {name}: must be {kind} within {_show(low)}..{_show(high)}")
+        return raw
+    if not kind_ok:
+        raise ConfigError(f"{where}: {name}: must be {kind}")
     if raw < low:
-        raise ConfigError(f"{where}: {name}: must be at least {low:g}")
-    return float(raw)
+        raise ConfigError(f"{where}: {name}: must be at least {_show(low)}")
+    return raw
+
+
+def _show(bound: float) -> str:
+    """A bound as the message shows it: a whole number as written, a decimal in short form."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 def duration(raw: Any, where: str, name: str) -> float:
